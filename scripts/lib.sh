@@ -38,8 +38,12 @@ ensure_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     log "Installing Python packages from requirements.txt"
-    "$venv/bin/pip" install -q --upgrade pip >/dev/null
-    "$venv/bin/pip" install -q -r "$repo/requirements.txt"
+    mkdir -p "$repo/.tmp"
+    if ! "$venv/bin/pip" install -q -r "$repo/requirements.txt" >"$repo/.tmp/pip.log" 2>&1; then
+      echo "pip install -r requirements.txt failed; the end of $repo/.tmp/pip.log:" >&2
+      tail -n 20 "$repo/.tmp/pip.log" >&2
+      exit 1
+    fi
     echo "$digest" >"$stamp"
   fi
   export PATH="$venv/bin:$PATH"

@@ -70,7 +70,7 @@ def template_glob(template):
     """Return a glob that matches every name the template can produce, suffixed ones included."""
     pattern = _STRFTIME_DIRECTIVE.sub("*", check_template(template))
     stem, extension = split_extension(pattern)
-    return stem + "*" + extension
+    return re.sub(r"\*+", "*", stem + "*" + extension)
 
 
 def split_extension(name):
