@@ -27,6 +27,7 @@ def ansible_env(extra=None):
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_SHOW_CUSTOM_STATS": "1",
         "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("MIRRORBUDDY_TEST_PYTHON", _venv_python()),
         "ANSIBLE_LOCALHOST_WARNING": "False",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
@@ -63,10 +64,12 @@ class AnsibleRun:
         found = []
         for play in self.data["plays"]:
             for task in play["tasks"]:
-                if task_name is not None and task["task"]["name"] != task_name:
+                # Tasks of a role are named "ROLE : TASK" in the callback's output.
+                name = task["task"]["name"]
+                if task_name is not None and name != task_name and not name.endswith(" : " + task_name):
                     continue
-                for name, result in task["hosts"].items():
-                    if host is None or name == host:
+                for host_name, result in task["hosts"].items():
+                    if host is None or host_name == host:
                         found.append(result)
         return found
 
