@@ -45,7 +45,7 @@ options:
     elements: str
     default: []
   min_rows:
-    description: Minimum row count per table, for example C({users: 1}).
+    description: "Minimum row count per table, for example C({users: 1})."
     type: dict
     default: {}
   compression_library:
