@@ -58,7 +58,7 @@ link_collection() {
   export ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/collections"
 }
 
-# Start dockerd when no Docker Engine answers, and wait until it does.
+# Start dockerd when no Docker Engine responds, and wait until it responds.
 ensure_dockerd() {
   if docker info >/dev/null 2>&1; then
     return
@@ -71,7 +71,7 @@ ensure_dockerd() {
     sleep 1
     waited=$((waited + 1))
     if [ "$waited" -ge 60 ]; then
-      echo "dockerd did not answer within 60 seconds; see $repo/.tmp/dockerd.log" >&2
+      echo "dockerd did not respond within 60 seconds; see $repo/.tmp/dockerd.log" >&2
       exit 1
     fi
   done

@@ -100,7 +100,7 @@ def link_to_free_name(temporary_path, directory, name):
     """Give the finished temporary file its final name without ever replacing an existing file.
 
     os.link fails with EEXIST instead of replacing, so two runs in the same minute cannot overwrite each
-    other; the temporary name is removed afterwards by the caller.
+    other. The caller removes the temporary name afterwards.
     """
     for candidate in candidate_names(name):
         path = os.path.join(directory, candidate)
