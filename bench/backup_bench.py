@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark pg_backup against the runbook's backup pipeline and bare pg_dump, on the same data.
 
 For each database size it starts a PostgreSQL container of the test image, loads the sample data until the
@@ -48,10 +47,10 @@ def start_database(size_gb):
     name = "mbbench-%s" % uuid.uuid4().hex[:8]
     run(["docker", "run", "-d", "--name", name, "--label", "io.mirrorbuddy.bench=1", image()],
         capture_output=True)
-    for _ in range(120):
-        if subprocess.run(["docker", "exec", name, "pg_isready", "-q", "-h", "/run/postgresql"]).returncode == 0 and \
+    for dummy in range(120):
+        if subprocess.run(["docker", "exec", name, "pg_isready", "-q", "-h", "/run/postgresql"], check=False).returncode == 0 and \
                 subprocess.run(["docker", "exec", name, "psql", "-X", "-q", "-U", "mirrorbuddy", "-c", "SELECT 1"],
-                               capture_output=True).returncode == 0:
+                               capture_output=True, check=False).returncode == 0:
             break
         time.sleep(0.5)
     users = max(1000, int(size_gb * 1e9 / BYTES_PER_USER))
@@ -144,7 +143,7 @@ def measure(size_gb, repeat, python):
             "module_bytes": module_size, "module_peak_rss_kib": max(peaks), "module_compression": library,
         }
     finally:
-        subprocess.run(["docker", "rm", "-f", "-v", container], capture_output=True)
+        subprocess.run(["docker", "rm", "-f", "-v", container], capture_output=True, check=False)
         shutil.rmtree(directory, ignore_errors=True)
 
 

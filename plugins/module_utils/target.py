@@ -366,7 +366,7 @@ class _ExecStream(CommandStream):
                 yield bytes(payload)
 
     def wait(self):
-        for _ in self.chunks():  # drain what the caller did not read
+        for dummy in self.chunks():  # drain what the caller did not read
             pass
         if self._writer is not None:
             self._writer.join()
@@ -480,7 +480,7 @@ class _ProcessStream(CommandStream):
             yield chunk
 
     def wait(self):
-        for _ in self.chunks():
+        for dummy in self.chunks():
             pass
         if self._writer is not None:
             self._writer.join()

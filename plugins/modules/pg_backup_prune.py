@@ -17,13 +17,17 @@ description:
     that fail, or have no manifest, are never counted as valid and never deleted; they are returned in
     RV(invalid) for a person to look at. The newest valid backup is never deleted.
   - Partial files that an interrupted run left behind are returned in RV(stale_temporary_files), not removed.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Deletes nothing and returns in RV(deleted) what would be deleted.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   directory:
     description: Absolute path of the backup directory on the managed node.

@@ -18,13 +18,17 @@ description:
     it as truncated.
   - Optional expectations fail the task when a table is missing or has fewer rows than a minimum.
   - Read-only; it runs in check mode too and never reports a change.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: The module only reads, so check mode runs the full verification.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   path:
     description: Path of the backup file (C(.sql.gz)) on the managed node.

@@ -99,7 +99,7 @@ def run_module(module, args, check=False, diff=False, env=None, timeout=600):
     if diff:
         command.append("--diff")
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), timeout=timeout,
-                               cwd=str(REPO))
+                               cwd=str(REPO), check=False)
     run = AnsibleRun(completed)
     results = run.task_results()
     assert results, "no task result:\n%s" % run.output[-3000:]
@@ -124,7 +124,7 @@ def run_playbook(playbook, inventory, extra_vars=None, check=False, diff=False, 
     if limit:
         command += ["--limit", limit]
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), timeout=timeout,
-                               cwd=str(REPO))
+                               cwd=str(REPO), check=False)
     return AnsibleRun(completed)
 
 
@@ -154,10 +154,10 @@ class PgContainer:
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            code, _ = self.container.exec_run(["pg_isready", "-q", "-h", "/run/postgresql"])
+            code, dummy = self.container.exec_run(["pg_isready", "-q", "-h", "/run/postgresql"])
             if code == 0:
-                code, _ = self.container.exec_run(["psql", "-X", "-q", "-U", "mirrorbuddy", "-d", "mirrorbuddy",
-                                                   "-c", "SELECT 1"])
+                code, dummy = self.container.exec_run(
+                    ["psql", "-X", "-q", "-U", "mirrorbuddy", "-d", "mirrorbuddy", "-c", "SELECT 1"])
                 if code == 0:
                     return
             time.sleep(0.3)
@@ -169,7 +169,7 @@ class PgContainer:
         completed = subprocess.run(
             ["docker", "exec", "-i", self.name, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
              "-U", user, "-d", database],
-            input=sql.encode(), capture_output=True)
+            input=sql.encode(), capture_output=True, check=False)
         if check and completed.returncode != 0:
             raise AssertionError("psql in %s failed: %s" % (self.name, completed.stderr.decode(errors="replace")))
         return completed.stdout.decode()
@@ -178,7 +178,7 @@ class PgContainer:
         completed = subprocess.run(
             ["docker", "exec", "-i", self.name, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v",
              "users=%d" % users, "-v", "body_words=%d" % body_words, "-U", "mirrorbuddy", "-d", database],
-            input=SAMPLE_DATA.read_bytes(), capture_output=True)
+            input=SAMPLE_DATA.read_bytes(), capture_output=True, check=False)
         assert completed.returncode == 0, completed.stderr.decode(errors="replace")
 
     def connection_args(self, **extra):
@@ -208,7 +208,7 @@ class HostPostgres:
         completed = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.directory, "-p", str(self.port),
              "-U", user, "-d", database],
-            input=sql.encode(), capture_output=True)
+            input=sql.encode(), capture_output=True, check=False)
         if check and completed.returncode != 0:
             raise AssertionError("psql failed: %s" % completed.stderr.decode(errors="replace"))
         return completed.stdout.decode()
@@ -218,7 +218,7 @@ class HostPostgres:
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "users=%d" % users, "-v",
              "body_words=%d" % body_words, "-h", self.directory, "-p", str(self.port), "-U", "mirrorbuddy",
              "-d", database, "-f", str(SAMPLE_DATA)],
-            capture_output=True)
+            capture_output=True, check=False)
         assert completed.returncode == 0, completed.stderr.decode(errors="replace")
 
     def connection_args(self, tcp=False, **extra):

@@ -28,7 +28,7 @@ def test_template_glob_matches_suffixed_names():
 
 def test_candidate_names_add_number_before_extension():
     names = backup_files.candidate_names("backup-20261204-2110.sql.gz")
-    assert [next(names) for _ in range(3)] == [
+    assert [next(names) for dummy in range(3)] == [
         "backup-20261204-2110.sql.gz", "backup-20261204-2110-2.sql.gz", "backup-20261204-2110-3.sql.gz"]
 
 

@@ -29,19 +29,19 @@ def read_all(blob, prefer_isal, chunk_size=4096):
 
 @pytest.mark.parametrize("prefer_isal", [True, False])
 def test_writer_output_is_standard_gzip(prefer_isal):
-    blob, _ = compress(DATA, prefer_isal)
+    blob, dummy = compress(DATA, prefer_isal)
     assert gzip.decompress(blob) == DATA
 
 
 def test_writer_uses_isal_when_installed():
     pytest.importorskip("isal")
-    _, writer = compress(DATA, True)
+    dummy, writer = compress(DATA, True)
     assert writer.library == "isal"
     assert writer.level == 3
 
 
 def test_writer_falls_back_to_zlib_on_request():
-    _, writer = compress(DATA, False)
+    dummy, writer = compress(DATA, False)
     assert writer.library == "zlib"
     assert writer.level == 6
 

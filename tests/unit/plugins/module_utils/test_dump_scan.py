@@ -63,7 +63,7 @@ def test_scanner_rejects_trailer_followed_by_sql():
 
 
 def test_scanner_rejects_trailer_text_inside_copy_data():
-    data = DUMP.split(b"--\n-- PostgreSQL database dump complete")[0]
+    data = DUMP.split(b"--\n-- PostgreSQL database dump complete", maxsplit=1)[0]
     data = data.replace(b"x\n\\.\n", b"x\n-- PostgreSQL database dump complete\n")
     scanner = scan(data, 4096)
     assert not scanner.has_trailer

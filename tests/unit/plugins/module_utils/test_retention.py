@@ -39,13 +39,13 @@ def test_invalid_files_are_neither_counted_nor_deleted():
 
 
 def test_keep_within_keeps_young_backups_beyond_count():
-    kept, deleted, _ = plan_retention([backup(d) for d in range(6)], 1, 3 * 86400, NOW)
+    kept, deleted, dummy = plan_retention([backup(d) for d in range(6)], 1, 3 * 86400, NOW)
     assert paths(kept) == ["/b/backup-%02d.sql.gz" % d for d in range(4)]
     assert paths(deleted) == ["/b/backup-04.sql.gz", "/b/backup-05.sql.gz"]
 
 
 def test_newest_valid_survives_when_all_are_old():
-    kept, deleted, _ = plan_retention([backup(40), backup(50)], 1, 86400, NOW)
+    kept, deleted, dummy = plan_retention([backup(40), backup(50)], 1, 86400, NOW)
     assert paths(kept) == ["/b/backup-40.sql.gz"]
     assert paths(deleted) == ["/b/backup-50.sql.gz"]
 
