@@ -50,12 +50,15 @@ ensure_venv() {
   export VIRTUAL_ENV="$venv"
 }
 
-# Make the collection importable as ansible_collections.mirrorbuddy.ops from this checkout.
-link_collection() {
-  local root="$repo/.tmp/collections/ansible_collections/mirrorbuddy"
-  mkdir -p "$root"
-  ln -sfn "$repo" "$root/ops"
+# Build the collection tarball and install it into .tmp/collections, as users install it.
+install_collection() {
+  local build
+  build=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$build" "$repo" >/dev/null
   export ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/collections"
+  rm -rf "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/mirrorbuddy/ops"
+  ansible-galaxy collection install --offline --force -p "$ANSIBLE_COLLECTIONS_PATH" "$build"/mirrorbuddy-ops-*.tar.gz >/dev/null
+  rm -rf "$build"
 }
 
 # Start dockerd when no Docker Engine responds, and wait until it responds.

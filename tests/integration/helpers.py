@@ -110,11 +110,16 @@ def run_module(module, args, check=False, diff=False, env=None, timeout=600):
 
 def run_playbook(playbook, inventory, extra_vars=None, check=False, diff=False, env=None, limit=None,
                  timeout=900):
-    """Run a playbook of the collection (a path or a playbooks/ name) and return an AnsibleRun."""
-    path = Path(playbook)
-    if not path.is_absolute():
-        path = REPO / "playbooks" / playbook
-    command = ["ansible-playbook", str(path), "-i", str(inventory)]
+    """Run a playbook and return an AnsibleRun.
+
+    A bare name such as "backup.yml" runs the installed collection's playbook by its fully qualified name
+    (mirrorbuddy.ops.backup), as users do; an absolute path runs that file.
+    """
+    if os.path.isabs(str(playbook)):
+        name = str(playbook)
+    else:
+        name = "mirrorbuddy.ops." + Path(playbook).name.rsplit(".", 1)[0]
+    command = ["ansible-playbook", name, "-i", str(inventory)]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     if check:
