@@ -55,3 +55,34 @@ def test_playbook_runs_by_fully_qualified_name(installed_collection, playbook, t
                                 "--syntax-check"], capture_output=True, text=True,
                                env=installed_env(installed_collection), check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_execution_environment_definition_builds_a_context(tmp_path):
+    context = tmp_path / "context"
+    completed = subprocess.run(["ansible-builder", "create", "-f", str(REPO / "meta" / "execution-environment.yml"),
+                                "--context", str(context)], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    requirements = (context / "_build" / "requirements.txt").read_text()
+    for package in ("psycopg2-binary", "docker", "jmespath", "isal"):
+        assert package in requirements
+    assert "postgresql-client" in (context / "_build" / "bindep.txt").read_text()
+    assert "ARG EE_BASE_IMAGE" in (context / "Dockerfile").read_text()
+
+
+def test_example_inventory_has_the_playbook_groups(installed_collection):
+    inventory = installed_collection / "ansible_collections" / "mirrorbuddy" / "ops" / "examples" / "inventory.yml"
+    completed = subprocess.run(["ansible-inventory", "-i", str(inventory), "--graph"], capture_output=True, text=True,
+                               check=False, env=installed_env(installed_collection))
+    assert completed.returncode == 0, completed.stderr
+    for group in ("@db_servers", "@app_servers", "@load_balancers"):
+        assert group in completed.stdout
+
+
+def test_reference_docs_are_current(installed_collection, tmp_path):
+    completed = subprocess.run(["python", str(REPO / "scripts" / "gen_reference.py"), str(tmp_path)],
+                               capture_output=True, text=True, check=False, env=installed_env(installed_collection))
+    assert completed.returncode == 0, completed.stderr
+    for page in ("modules.md", "roles.md"):
+        current = (REPO / "docs" / "reference" / page).read_text()
+        assert (tmp_path / page).read_text() == current, (
+            "docs/reference/%s is out of date; run python scripts/gen_reference.py" % page)
