@@ -81,8 +81,9 @@ def render_module(name, data):
         lines += ["Returns:", "", "| key | type | returned | description |", "|---|---|---|---|"]
         for key in sorted(returned):
             value = returned[key]
-            lines.append("| `%s` | %s | %s | %s |" % (key, value.get("type", ""), plain(value.get("returned", "")),
-                                                     plain(value.get("description", "")).replace("|", "\\|")))
+            description = plain(value.get("description", "")).replace("|", "\\|")
+            returned_when = plain(value.get("returned", ""))
+            lines.append("| `%s` | %s | %s | %s |" % (key, value.get("type", ""), returned_when, description))
         lines.append("")
     if data.get("examples"):
         lines += ["Example:", "", "```yaml", data["examples"].strip(), "```", ""]

@@ -1,8 +1,8 @@
-"""What a CI pipeline sees: the exit status and a JUnit report from ansible-core's junit callback."""
+"""What a CI pipeline gets from a run: the exit status and a JUnit report from ansible-core's junit callback."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from helpers import run_playbook, write_inventory
 
