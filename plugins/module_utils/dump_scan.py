@@ -25,6 +25,9 @@ _VERSION_LINES = {
 _AFTER_TRAILER = (b"", b"--")
 _UNRESTRICT = b"\\unrestrict "
 _MAX_LINE_BYTES = 1 << 20  # longer lines are counted but not kept; COPY headers are far shorter
+_CLIENT_ENCODING = re.compile(rb"^SET client_encoding = '([^']+)';$")
+# pg_dump writes one `ALTER <kind> <name> OWNER TO <role>;` line per owned object.
+_OWNER_TO = re.compile(rb"^ALTER [A-Z ]+ .+ OWNER TO (\"(?:[^\"]|\"\")+\"|[^ ;\"]+);$")
 
 
 def parse_copy_table(line):
@@ -57,6 +60,8 @@ class DumpScanner:
         self.server_version = None
         self.pg_dump_version = None
         self.has_header = False
+        self.client_encoding = None
+        self.owners = set()  # roles that ALTER ... OWNER TO lines give objects to
         self.crlf_lines = 0
         self.raw_size = 0
         self.lines_seen = 0
@@ -165,6 +170,16 @@ class DumpScanner:
                 self._copy_table = table
                 self.tables.setdefault(table, 0)
             return
+        if line.startswith(b"ALTER ") and b" OWNER TO " in line:
+            match = _OWNER_TO.match(line)
+            if match:
+                self.owners.add(unquote_identifier(match.group(1).decode("utf-8", "replace")))
+            return
+        if self.client_encoding is None and line.startswith(b"SET client_encoding"):
+            match = _CLIENT_ENCODING.match(line)
+            if match:
+                self.client_encoding = match.group(1).decode("ascii", "replace")
+            return
         if not self.has_header and line == HEADER:
             self.has_header = True
             return
@@ -181,7 +196,33 @@ class DumpScanner:
             "trailer": self.has_trailer,
             "crlf_lines": self.crlf_lines,
             "raw_size": self.raw_size,
+            "client_encoding": self.client_encoding,
+            "owners": sorted(self.owners),
         }
+
+
+def unquote_identifier(text):
+    """Return an SQL identifier as PostgreSQL stores it, without the quotes and with doubled quotes undone."""
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+def split_qualified_name(text):
+    """Split a name as pg_dump writes it (public."My Table") into its unquoted schema and name."""
+    parts, current, in_quotes = [], "", False
+    for char in text:
+        if char == '"':
+            in_quotes = not in_quotes
+        if char == "." and not in_quotes:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    if len(parts) != 2:
+        raise ValueError("%s is not a schema-qualified table name" % text)
+    return unquote_identifier(parts[0]), unquote_identifier(parts[1])
 
 
 def version_number(version_text):

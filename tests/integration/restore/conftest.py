@@ -1,0 +1,97 @@
+"""Fixtures of the restore tests: one database server per target kind, and a verified backup of each."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+
+import pytest
+
+from helpers import PgContainer, make_temp_dir, run_module
+
+
+class Server:
+    """One PostgreSQL server as the restore tests see it: module options, psql, and a backup of mirrorbuddy."""
+
+    def __init__(self, kind, server, admin_args):
+        self.kind = kind
+        self.server = server
+        self.admin_args = admin_args
+        self.backup_dir = make_temp_dir("mbtest-restore-")
+        os.chmod(self.backup_dir, 0o755)
+        self.backup = None
+
+    def args(self, **extra):
+        """Module options that connect as a role allowed to create and rename databases."""
+        args = dict(self.admin_args)
+        args.update(extra)
+        return args
+
+    def psql(self, sql, database="mirrorbuddy"):
+        if self.kind == "container":
+            return self.server.psql(sql, database=database)
+        return self.server.psql(sql, database=database, user="postgres")
+
+    def scalar(self, sql, database="mirrorbuddy"):
+        return self.psql(sql, database).strip()
+
+    def databases(self):
+        return set(self.scalar("SELECT string_agg(datname, ' ') FROM pg_database", "postgres").split())
+
+    def drop(self, *names):
+        for name in names:
+            self.psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, "postgres")
+
+    def fingerprint(self, database="mirrorbuddy"):
+        """Return row counts and a digest of every sample table, to prove a database did not change."""
+        return self.scalar(
+            "SELECT (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM content) || ' ' || "
+            "(SELECT md5(string_agg(id || email || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM users)",
+            database)
+
+    def take_backup(self):
+        result = run_module("mirrorbuddy.ops.pg_backup", self.args(database="mirrorbuddy",
+                                                                    directory=self.backup_dir))
+        assert result.get("failed") is not True, result.get("msg")
+        return result["path"]
+
+    def close(self):
+        shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def restore_container(docker_client, test_image):
+    container = PgContainer(docker_client, test_image)
+    container.load_sample_data(users=200, body_words=20)
+    server = Server("container", container, container.connection_args())
+    server.backup = server.take_backup()
+    yield server
+    server.close()
+    container.remove()
+
+
+@pytest.fixture(scope="session")
+def restore_host(host_postgres):
+    server = Server("host", host_postgres, host_postgres.connection_args(
+        login_user="postgres", pg_bin_dir="/usr/lib/postgresql/15/bin"))
+    server.backup = server.take_backup()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["container", "host"])
+def server(request):
+    """Each restore test runs once against a container and once against a cluster on the host."""
+    return request.getfixturevalue("restore_%s" % request.param)
+
+
+def write_gzip(path, text):
+    with gzip.open(path, "wb") as handle:
+        handle.write(text)
+    return str(path)
+
+
+def read_dump(path):
+    with gzip.open(path, "rb") as handle:
+        return handle.read()
