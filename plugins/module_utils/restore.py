@@ -400,8 +400,9 @@ class RestoreJob:
             # Inside the same transaction, so the marker exists only when every statement succeeded.
             yield b"\nCOMMENT ON DATABASE :\"mb_staging\" IS :'mb_marker';\n"
 
+        # --file=- reads standard input like a script file, so psql's errors name the line they come from.
         argv = self.target.psql_argv(self.staging, {"mb_staging": self.staging, "mb_marker": marker},
-                                     extra=["--single-transaction"])
+                                     extra=["--single-transaction", "--file=-"])
         stream = self.target.stream(argv, with_marker())
         try:
             for _ in stream.chunks():  # psql prints the results of the dump's SELECT set_config calls
