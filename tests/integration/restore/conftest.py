@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import subprocess
+import time
+import uuid
 
 import pytest
 
@@ -42,6 +45,31 @@ class Server:
     def drop(self, *names):
         for name in names:
             self.psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, "postgres")
+
+    def scratch_database(self, prefix, sql=""):
+        """Create an empty database (owned by mirrorbuddy) with the given SQL run in it; return its name."""
+        name = "%s_%s" % (prefix, uuid.uuid4().hex[:8])
+        self.psql('CREATE DATABASE "%s" OWNER mirrorbuddy' % name, "postgres")
+        if sql:
+            self.psql(sql, name)
+        return name
+
+    def background_session(self, database, sql="SELECT pg_sleep(60)"):
+        """Start a session of role mirrorbuddy that stays open; return its process once it is connected."""
+        if self.kind == "container":
+            argv = ["docker", "exec", "-i", self.server.name, "psql", "-X", "-U", "mirrorbuddy", "-d", database]
+        else:
+            argv = ["psql", "-X", "-h", self.server.directory, "-p", str(self.server.port), "-U", "mirrorbuddy",
+                    "-d", database]
+        process = subprocess.Popen(argv + ["-c", sql], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND query LIKE '%%pg_sleep%%' "
+                           "AND pid <> pg_backend_pid()" % database, "postgres") != "0":
+                return process
+            time.sleep(0.2)
+        process.kill()
+        raise AssertionError("the background session on %s did not start" % database)
 
     def fingerprint(self, database="mirrorbuddy"):
         """Return row counts and a digest of every sample table, to prove a database did not change."""
