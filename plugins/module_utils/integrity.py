@@ -8,7 +8,6 @@ from __future__ import annotations
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import TargetError
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.restore import compare_row_counts, count_rows
 
-EXIT_NOT_FOUND = (126, 127)  # the shell's and Docker exec's codes for a program that cannot be run
 # Where Debian's postgresql-NN packages put pg_amcheck, which is not on PATH there.
 DEBIAN_BIN_DIR = "/usr/lib/postgresql/%s/bin/pg_amcheck"
 
@@ -24,24 +23,40 @@ def amcheck_candidates(target, database):
     return ["pg_amcheck", DEBIAN_BIN_DIR % rows[0]["major"]]
 
 
-def run_amcheck(target, database, install_missing=True, program=None):
-    """Run pg_amcheck on the database; return None when it is not installed, else a result dict.
-
-    With install_missing, pg_amcheck creates the amcheck extension in the database when it is missing.
-    """
-    extra = ["--install-missing"] if install_missing else []
+def find_amcheck(target, database, program=None):
+    """Return the argv prefix that runs pg_amcheck on the target, or None when it is not installed."""
     for candidate in [program] if program else amcheck_candidates(target, database):
         try:
-            argv = target.client_argv(candidate, database, extra=extra)
+            path = target.program_path(candidate)
         except TargetError:  # the host target looks the program up before running it
             continue
-        # pg_amcheck has no --dbname; it takes the database as its last argument.
-        argv = argv[:-2] + [database]
-        outcome = target.run(argv)
-        if outcome.exit_code in EXIT_NOT_FOUND and "not found" in (outcome.stderr_text + outcome.stdout.decode(
-                "utf-8", "replace")):
-            continue
-        report = outcome.stdout.decode("utf-8", "replace").strip()
-        return {"program": candidate, "exit_code": outcome.exit_code, "passed": outcome.exit_code == 0,
-                "report": report[-4000:], "stderr": outcome.stderr_text[-4000:]}
+        probe = target.run([path, "--version"])
+        if probe.exit_code == 0:
+            return candidate
     return None
+
+
+def install_amcheck(target, database):
+    """Create the amcheck extension where pg_amcheck's --install-missing would, in a read-write session.
+
+    The session turns off default_transaction_read_only for itself, so this also works while writes to the
+    database are stopped.
+    """
+    target.run_sql_script(
+        "SET default_transaction_read_only = off;\n"
+        "CREATE EXTENSION IF NOT EXISTS amcheck WITH SCHEMA pg_catalog;\n", database)
+
+
+def run_amcheck(target, database, install_missing=True, program=None):
+    """Run pg_amcheck on the database; return None when it is not installed, else a result dict."""
+    found = find_amcheck(target, database, program)
+    if found is None:
+        return None
+    if install_missing:
+        install_amcheck(target, database)
+    # pg_amcheck has no --dbname; it takes the database as its last argument.
+    argv = target.client_argv(found, database)[:-2] + [database]
+    outcome = target.run(argv)
+    report = outcome.stdout.decode("utf-8", "replace").strip()
+    return {"program": found, "exit_code": outcome.exit_code, "passed": outcome.exit_code == 0,
+            "report": report[-4000:], "stderr": outcome.stderr_text[-4000:]}

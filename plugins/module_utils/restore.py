@@ -467,3 +467,20 @@ def drop_previous_databases(catalog, database, check_mode=False):
         for name in names:
             catalog.drop(name)
     return names
+
+
+def drop_restored_database(catalog, database, check_mode=False):
+    """Drop a database that a restore created (it carries the restore marker); return True when dropped.
+
+    A database without the marker is rejected, so a typo cannot drop an application database.
+    """
+    existing = catalog.database(database)
+    if existing is None:
+        return False
+    if parse_marker(existing.get("comment")) is None:
+        raise InvalidArgument(
+            "database %s was not created by pg_backup_restore (its comment has no restore marker), so "
+            "state=absent does not drop it; drop it yourself if that is what you want" % database)
+    if not check_mode:
+        catalog.drop(database)
+    return True

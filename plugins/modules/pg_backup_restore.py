@@ -53,8 +53,10 @@ options:
     description:
       - V(restored) restores the backup.
       - V(previous_dropped) drops the databases that earlier restores kept in place of O(database).
+      - V(absent) drops O(database) itself, but only when its comment carries the marker of a restore (for
+        scratch databases of restore tests); any other database is rejected.
     type: str
-    choices: [restored, previous_dropped]
+    choices: [restored, previous_dropped, absent]
     default: restored
   replace:
     description: Restore in place of a non-empty database, which is kept under a dated name.
@@ -168,8 +170,8 @@ skipped_backups:
   type: list
   elements: dict
 dropped:
-  description: Databases dropped (or that would be dropped) by O(state=previous_dropped).
-  returned: when state=previous_dropped
+  description: Databases dropped (or that would be dropped) by O(state=previous_dropped) or O(state=absent).
+  returned: when state=previous_dropped or state=absent
   type: list
   elements: str
 """
@@ -183,6 +185,7 @@ from ansible_collections.mirrorbuddy.ops.plugins.module_utils.restore import (
     RestoreJob,
     check_restore_target,
     drop_previous_databases,
+    drop_restored_database,
 )
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.target import connection_argument_spec, make_target
 
@@ -209,8 +212,9 @@ def plan_restore(target, params, result):
             result["skipped_backups"].append({"path": path, "problem": exc.message})
             continue
         return job
-    raise InvalidArgument("no valid backup in %s matches %s (%d files checked)" % (
-        params["directory"], params["name_template"], len(candidates)))
+    reasons = "".join("; %s" % entry["problem"] for entry in result["skipped_backups"][:3])
+    raise InvalidArgument("no valid backup in %s matches %s (%d files checked)%s" % (
+        params["directory"], params["name_template"], len(candidates), reasons))
 
 
 def main():
@@ -219,7 +223,7 @@ def main():
         path=dict(type="path"),
         directory=dict(type="path"),
         name_template=dict(type="str", default="backup-%Y%m%d-%H%M.sql.gz"),
-        state=dict(type="str", choices=["restored", "previous_dropped"], default="restored"),
+        state=dict(type="str", choices=["restored", "previous_dropped", "absent"], default="restored"),
         replace=dict(type="bool", default=False),
         owner=dict(type="str"),
         force=dict(type="bool", default=False),
@@ -239,10 +243,14 @@ def main():
     try:
         check_restore_target(params["database"], params["maintenance_database"])
         target = make_target(params)
+        catalog = Catalog(target, params["maintenance_database"])
         if params["state"] == "previous_dropped":
-            dropped = drop_previous_databases(Catalog(target, params["maintenance_database"]), params["database"],
-                                              module.check_mode)
+            dropped = drop_previous_databases(catalog, params["database"], module.check_mode)
             result.update(changed=bool(dropped), dropped=dropped)
+            module.exit_json(**result)
+        if params["state"] == "absent":
+            dropped = drop_restored_database(catalog, params["database"], module.check_mode)
+            result.update(changed=dropped, dropped=[params["database"]] if dropped else [])
             module.exit_json(**result)
 
         job = plan_restore(target, params, result)
