@@ -5,8 +5,8 @@
 
 The order of the steps is the safety contract: the whole file is verified first, then the target and the
 roles the dump needs are checked, and only then a staging database is created from template0. psql loads
-the dump into it in one transaction with ON_ERROR_STOP, the restored row counts are compared with the
-dump, and only then the staging database takes the target's name. A target that existed is kept under a
+the dump into it in one transaction with ON_ERROR_STOP, the row counts the server reported for each COPY
+are compared with the dump's, and only then the staging database takes the target's name. A target that existed is kept under a
 dated name, so every restore can be undone by renaming the databases back.
 """
 
@@ -169,6 +169,32 @@ def compare_row_counts(expected, found):
             problems.append("table %s has %s rows after the restore, the backup has %s" % (
                 table, found.get(table), rows))
     return problems
+
+
+class CommandTags:
+    """Collect the row counts of psql's "COPY n" command tags from its standard output, in order."""
+
+    _COPY_TAG = re.compile(rb"^COPY (\d+)$")
+
+    def __init__(self):
+        self.copy_counts = []
+        self._partial = b""
+
+    def feed(self, chunk):
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            match = self._COPY_TAG.match(line.rstrip(b"\r"))
+            if match:
+                self.copy_counts.append(int(match.group(1)))
+
+
+def match_copy_counts(tables, copy_counts):
+    """Pair the dump's COPY blocks (tables, in dump order) with the counts psql reported for them."""
+    if len(copy_counts) != len(tables):
+        raise OpsError("psql reported %d COPY commands but the backup has %d COPY blocks; the restore is not "
+                       "trusted and the target database was not touched" % (len(copy_counts), len(tables)))
+    return dict(zip(tables, copy_counts))
 
 
 class Catalog:
@@ -374,9 +400,9 @@ class RestoreJob:
             {"name": self.staging, "encoding": self._encoding(), "lc_collate": lc_collate, "lc_ctype": lc_ctype})
         try:
             started = time.monotonic()
-            self._load()
+            copy_counts = self._load()
             self.result["load_seconds"] = round(time.monotonic() - started, 3)
-            found = count_rows(self.target, self.staging, self.findings["tables"])
+            found = match_copy_counts(list(self.findings["tables"]), copy_counts)
             self.result["tables_restored"] = found
             problems = compare_row_counts(self.findings["tables"], found)
             if problems:
@@ -400,13 +426,16 @@ class RestoreJob:
             # Inside the same transaction, so the marker exists only when every statement succeeded.
             yield b"\nCOMMENT ON DATABASE :\"mb_staging\" IS :'mb_marker';\n"
 
-        # --file=- reads standard input like a script file, so psql's errors name the line they come from.
-        argv = self.target.psql_argv(self.staging, {"mb_staging": self.staging, "mb_marker": marker},
-                                     extra=["--single-transaction", "--file=-"])
+        # Without --quiet psql prints each statement's command tag, and "COPY n" is the number of rows the server
+        # loaded for that COPY block. --file=- reads standard input like a script, so errors name their line.
+        argv = self.target.client_argv("psql", self.staging, extra=[
+            "--no-psqlrc", "--set", "ON_ERROR_STOP=1", "--set", "mb_staging=%s" % self.staging,
+            "--set", "mb_marker=%s" % marker, "--single-transaction", "--file=-"])
         stream = self.target.stream(argv, with_marker())
+        tags = CommandTags()
         try:
-            for _ in stream.chunks():  # psql prints the results of the dump's SELECT set_config calls
-                pass
+            for chunk in stream.chunks():
+                tags.feed(chunk)
         except BaseException:
             stream.abort()
             raise
@@ -417,6 +446,7 @@ class RestoreJob:
                 "%s was not touched" % (self.path, outcome.exit_code, outcome.stderr_text or "(no message)",
                                         self.database),
                 exit_code=outcome.exit_code, stderr=outcome.stderr_text, **self.result)
+        return tags.copy_counts
 
     def _swap(self):
         owner = self.owner or (self.existing or {}).get("owner")
