@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from helpers import run_module, write_inventory
-from helpers import run_playbook as run_shared_playbook
+from helpers import run_module, run_playbook, write_inventory
 
 HOOK_TASKS = """
 - name: Record the load balancer state on every load balancer
@@ -20,12 +19,6 @@ HOOK_TASKS = """
   delegate_to: "{{ item }}"
   loop: "{{ groups['load_balancers'] }}"
 """
-
-
-def run_playbook(playbook, inventory_path, extra_vars=None, check=False):
-    """Run a playbook with the JSON callback's custom stats (set_stats artifacts) in its output."""
-    return run_shared_playbook(playbook, inventory_path, extra_vars, check=check,
-                               env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
 
 
 def inventory(directory, db_vars):
@@ -128,7 +121,7 @@ def test_corruption_path_end_to_end(recovery_setup):
 
     again = run_playbook("data_recovery.yml", setup["inventory"], extra)
     assert again.returncode == 0, again.output[-3000:]
-    assert again.task_result("mirrorbuddy.ops.data_recovery : Restore the backup in place of the database", "db1")["changed"] is False
+    assert again.task_result("Restore the backup in place of the database", "db1")["changed"] is False
     assert len([db for db in server.databases() if db.startswith(name + "_pre_restore_")]) == 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import read_dump, write_gzip
+from restore_helpers import read_dump, write_gzip
 from helpers import run_module
 
 MODULE = "mirrorbuddy.ops.pg_backup_restore"
