@@ -20,15 +20,18 @@ description:
     rejected unless O(replace=true).
   - Records the backup's sha256 in the comment of the restored database (C(COMMENT ON DATABASE)), so restoring
     the same backup again returns C(changed=false).
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
   - mirrorbuddy.ops.connection
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Verifies the file and checks the target and roles, changes nothing and returns the planned actions.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   database:
     description:
@@ -36,6 +39,7 @@ options:
         rejected.
     type: str
     required: true
+    default: null
     aliases: [db]
   path:
     description: Backup file to restore. Exactly one of O(path) and O(directory) is required for O(state=restored).

@@ -15,20 +15,24 @@ description:
     C(/usr/lib/postgresql/MAJOR/bin)), or always/never as O(amcheck) says.
   - Fails when a count differs or pg_amcheck reports corruption; changes nothing, except that pg_amcheck
     creates the C(amcheck) extension in the database when O(amcheck_install_missing=true) and it is missing.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
   - mirrorbuddy.ops.connection
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Runs the same read-only checks; pg_amcheck is skipped in check mode when it would install the extension.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   database:
     description: Database to check.
     type: str
     required: true
+    default: null
     aliases: [db]
   backup:
     description: Backup file whose manifest (C(BACKUP.manifest.json)) gives the expected row counts.

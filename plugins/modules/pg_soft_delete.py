@@ -16,9 +16,10 @@ description:
   - Only rows deleted inside the window come back, so a row deleted earlier on its own stays deleted.
   - An undelete that would collide with a live row on a unique index or constraint (for example a partial
     unique index C(WHERE deleted_at IS NULL)) is rejected, naming the constraint and the live row's key.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
   - mirrorbuddy.ops.connection
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -26,6 +27,8 @@ attributes:
   diff_mode:
     support: full
     details: Shows the key and deletion time of each row before, and NULL after.
+  platform:
+    platforms: posix
 options:
   table:
     description: Table name.
@@ -125,9 +128,9 @@ def main():
     argument_spec = connection_argument_spec(
         table=dict(type="str", required=True),
         schema=dict(type="str", default="public"),
-        key_columns=dict(type="list", elements="str", default=["id"]),
+        key_columns=dict(type="list", elements="str", default=["id"], no_log=False),
         deleted_column=dict(type="str", default="deleted_at"),
-        keys=dict(type="list", elements="raw", default=[]),
+        keys=dict(type="list", elements="raw", default=[], no_log=False),
         deleted_from=dict(type="str"),
         deleted_until=dict(type="str"),
         state=dict(type="str", choices=["inspected", "undeleted"], default="inspected"),

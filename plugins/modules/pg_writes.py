@@ -17,20 +17,24 @@ description:
   - The setting belongs to the database, so a database restored in its place (M(mirrorbuddy.ops.pg_backup_restore))
     accepts writes until writes are stopped on it again.
   - A session that runs C(SET default_transaction_read_only = off) itself can still write.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
   - mirrorbuddy.ops.connection
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Changes nothing and returns the sessions that would be ended.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   database:
     description: Database whose writes are stopped or resumed.
     type: str
     required: true
+    default: null
     aliases: [db]
   state:
     description: V(stopped) makes the database read-only for new transactions; V(resumed) undoes it.
