@@ -8,8 +8,9 @@ from __future__ import annotations
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import TargetError
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.restore import compare_row_counts, count_rows
 
-# Where Debian's postgresql-NN packages put pg_amcheck, which is not on PATH there.
-DEBIAN_BIN_DIR = "/usr/lib/postgresql/%s/bin/pg_amcheck"
+# Path of pg_amcheck in Debian's postgresql-NN packages; Debian links psql into /usr/bin but not pg_amcheck.
+DEBIAN_AMCHECK_PATH = "/usr/lib/postgresql/%s/bin/pg_amcheck"
+MAX_REPORT_CHARS = 4000  # of pg_amcheck's output kept in the result
 
 
 def check_row_counts(target, database, expected):
@@ -20,11 +21,11 @@ def check_row_counts(target, database, expected):
 
 def amcheck_candidates(target, database):
     rows = target.query("SELECT current_setting('server_version_num')::int / 10000 AS major", database=database)
-    return ["pg_amcheck", DEBIAN_BIN_DIR % rows[0]["major"]]
+    return ["pg_amcheck", DEBIAN_AMCHECK_PATH % rows[0]["major"]]
 
 
 def find_amcheck(target, database, program=None):
-    """Return the argv prefix that runs pg_amcheck on the target, or None when it is not installed."""
+    """Return the name or path that runs pg_amcheck on the target, or None when it is not installed."""
     for candidate in [program] if program else amcheck_candidates(target, database):
         try:
             path = target.program_path(candidate)
@@ -59,4 +60,4 @@ def run_amcheck(target, database, install_missing=True, program=None):
     outcome = target.run(argv)
     report = outcome.stdout.decode("utf-8", "replace").strip()
     return {"program": found, "exit_code": outcome.exit_code, "passed": outcome.exit_code == 0,
-            "report": report[-4000:], "stderr": outcome.stderr_text[-4000:]}
+            "report": report[-MAX_REPORT_CHARS:], "stderr": outcome.stderr_text[-MAX_REPORT_CHARS:]}

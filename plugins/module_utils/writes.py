@@ -73,16 +73,16 @@ def switch_writes(switch, state, terminate="changed", check_mode=False):
     sessions that came after are read-only already), "always" ends them on every call, "never" leaves them.
     """
     read_only = switch.is_read_only()
-    wanted = state == "stopped"
+    requested_read_only = state == "stopped"
     result = {"database": switch.database, "state": state, "was_read_only": read_only,
-              "changed": read_only != wanted, "sessions_ended": 0}
-    end_sessions = wanted and (terminate == "always" or (terminate == "changed" and not read_only))
+              "changed": read_only != requested_read_only, "sessions_ended": 0}
+    end_sessions = requested_read_only and (terminate == "always" or (terminate == "changed" and not read_only))
     if end_sessions:
         open_sessions = switch.sessions()
         result["sessions"] = open_sessions
         result["changed"] = result["changed"] or bool(open_sessions)
 
-    if wanted:
+    if requested_read_only:
         result["undo"] = ("resume writes with mirrorbuddy.ops.pg_writes state=resumed, or run ALTER DATABASE %s "
                           "RESET default_transaction_read_only" % switch.database)
     else:
@@ -90,8 +90,8 @@ def switch_writes(switch, state, terminate="changed", check_mode=False):
 
     if check_mode:
         return result
-    if read_only != wanted:
-        switch.set_read_only(wanted)
+    if read_only != requested_read_only:
+        switch.set_read_only(requested_read_only)
     if end_sessions and result["sessions"]:
         result["sessions_ended"] = switch.terminate_sessions()
     return result
