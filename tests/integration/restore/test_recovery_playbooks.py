@@ -213,3 +213,23 @@ def test_restore_test_playbook_reports_failure(server, tmp_path):
     assert outcome["passed"] is False
     assert "public.users" in outcome["failure"]
     assert scratch not in server.databases()
+
+
+def test_unrecoverable_delete_takes_restore_path(recovery_setup):
+    # Check mode keeps this fast: the branch taken and the planned steps show in the timeline.
+    setup = recovery_setup
+    server, name = setup["server"], setup["database"]
+    before = server.fingerprint(name)
+    extra = {"recovery_type": "accidental_delete", "recovery_database": name,
+             "data_recovery_soft_delete_tables": [{"table": "users"}],
+             "data_recovery_deleted_from": "2030-01-01T00:00:00Z"}
+
+    run = run_playbook("data_recovery.yml", setup["inventory"], extra, check=True)
+    assert run.returncode == 0, run.output[-3000:]
+    summary = run.global_custom_stats["mirrorbuddy_data_recovery"]["db1"]
+    assert summary["path_taken"] == "corruption"
+    steps = [event["step"] for event in run.global_custom_stats["mirrorbuddy_timeline"] if event["outcome"] == "ok"]
+    assert steps == ["check_soft_delete", "stop_writes", "backup_current", "restore", "verify_integrity",
+                     "resume_writes"]
+    assert server.fingerprint(name) == before
+    assert not [db for db in server.databases() if db.startswith(name + "_pre_restore_")]
