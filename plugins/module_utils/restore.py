@@ -345,6 +345,8 @@ class RestoreJob:
                 raise InvalidArgument("owner role %s does not exist; create it or name an existing role"
                                       % self.owner, **self.result)
             return
+        # NOTE: only OWNER TO lines are checked. A GRANT to a missing role fails the load instead, which
+        # rolls the staging database back and names the role in psql's error.
         owners = self.findings.get("owners") or []
         self.result["owners"] = owners
         missing = self.catalog.missing_roles(owners)
