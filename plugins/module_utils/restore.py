@@ -381,14 +381,16 @@ class RestoreJob:
     def undo_instructions(self):
         if self.existing is not None:
             restored = dated_name(self.database, "restored", self.moment)
+            description = ("the database that was in place is kept as %s; to go back to it, rename the databases "
+                           "(after ending their sessions), then drop %s when it is no longer needed"
+                           % (self.previous, restored))
             return {
-                "description": "the database that was in place is kept as %s; to go back to it, rename the "
-                               "databases (after ending their sessions), then drop %s when it is no longer "
-                               "needed" % (self.previous, restored),
-                "sql": ["ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.database),
-                                                             quote_identifier(restored)),
-                        "ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.previous),
-                                                             quote_identifier(self.database))],
+                "description": description,
+                "sql": [
+                    "ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.database), quote_identifier(restored)),
+                    "ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.previous),
+                                                         quote_identifier(self.database)),
+                ],
             }
         return {"description": "the database did not exist before; drop it to undo the restore",
                 "sql": ["DROP DATABASE %s;" % quote_identifier(self.database)]}
@@ -423,8 +425,7 @@ class RestoreJob:
             chunks = rewrite_owners(chunks, self.owner)
 
         def with_marker():
-            for chunk in chunks:
-                yield chunk
+            yield from chunks
             # Inside the same transaction, so the marker exists only when every statement succeeded.
             yield b"\nCOMMENT ON DATABASE :\"mb_staging\" IS :'mb_marker';\n"
 

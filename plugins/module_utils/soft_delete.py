@@ -171,11 +171,10 @@ def soft_delete(selection, state, max_rows=100, check_mode=False):
         return result
 
     result["changed"] = True
-    result["diff"] = {
-        "before": "".join("%s %s=%s\n" % (json.dumps(row["key"]), selection.deleted_column,
-                                           row[selection.deleted_column]) for row in rows),
-        "after": "".join("%s %s=NULL\n" % (json.dumps(row["key"]), selection.deleted_column) for row in rows),
-    }
+    column = selection.deleted_column
+    before = ["%s %s=%s\n" % (json.dumps(row["key"]), column, row[column]) for row in rows]
+    after = ["%s %s=NULL\n" % (json.dumps(row["key"]), column) for row in rows]
+    result["diff"] = {"before": "".join(before), "after": "".join(after)}
     result["undo"] = ("set %s back to the values listed in rows (for example UPDATE ... SET %s = '<value>' "
                       "WHERE key = ...); rows lists up to max_rows of them" % (
                           selection.deleted_column, selection.deleted_column))

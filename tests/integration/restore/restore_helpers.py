@@ -77,8 +77,8 @@ class Server:
             database)
 
     def take_backup(self):
-        result = run_module("mirrorbuddy.ops.pg_backup", self.args(database="mirrorbuddy",
-                                                                    directory=self.backup_dir))
+        args = self.args(database="mirrorbuddy", directory=self.backup_dir)
+        result = run_module("mirrorbuddy.ops.pg_backup", args)
         assert result.get("failed") is not True, result.get("msg")
         return result["path"]
 

@@ -116,7 +116,7 @@ def test_corruption_path_end_to_end(recovery_setup):
     assert all(event["time"].endswith("Z") for event in timeline)
     with open(setup["timeline_file"]) as handle:
         recorded = json.load(handle)
-    assert [event["step"] for event in recorded if event["outcome"] == "ok"][-5:] == [step for step, _ in finished]
+    assert [event["step"] for event in recorded if event["outcome"] == "ok"][-5:] == [step for step, phase in finished]
     assert "app1" not in run.stats or run.stats["app1"]["changed"] == 0
 
     again = run_playbook("data_recovery.yml", setup["inventory"], extra)
