@@ -106,6 +106,13 @@ options:
   compose_project_dir:
     description: Directory of the docker-compose project whose service is deployed.
     type: path
+  procedure:
+    description:
+      - What the deployment history records the change as. M(mirrorbuddy.ops.app_rollback) undoes the newest
+        V(deploy), so a rolling rollback that replaces containers with this module sets V(rollback).
+    type: str
+    choices: [deploy, rollback]
+    default: deploy
   compose_service:
     description: Service name in the compose project, as in C(docker-compose up -d app).
     type: str
@@ -201,6 +208,7 @@ def main():
         argument_spec=deployment_argument_spec(
             image=dict(type="str"),
             state=dict(type="str", choices=["started", "retired", "reverted", "inspected"], default="started"),
+            procedure=dict(type="str", choices=["deploy", "rollback"], default="deploy"),
         ),
         required_if=[("state", "started", ("image",))],
         supports_check_mode=True,
@@ -211,7 +219,7 @@ def main():
     try:
         deployment = make_deployment(params, module.check_mode)
         if params["state"] == "started":
-            result.update(deployment.deploy(params["image"]))
+            result.update(deployment.deploy(params["image"], params["procedure"]))
         elif params["state"] == "retired":
             result.update(deployment.retire())
         elif params["state"] == "reverted":

@@ -15,7 +15,8 @@ description:
   - Address and port change first, then the state. A server that is already in the requested state is left
     alone; with O(state=ready) and O(wait_running=true) the module still waits until health checks pass.
   - With O(state=drain) or O(state=maint) and O(wait_for_drain=true) the module waits until the server has no
-    sessions left and fails after O(drain_timeout) seconds with the remaining count.
+    sessions left and fails after O(drain_timeout) seconds with the remaining count. A ready server asked for
+    O(state=maint) is set to drain first and to maint once its sessions ended.
   - Before it takes a server out of rotation, it checks that at least O(min_serving) other servers of the
     backend take requests, so that a backend is never left with no server up.
   - Changes live in the running HAProxy only. A reload without a C(server-state-file) puts every server back to
@@ -177,8 +178,20 @@ def main():
                     "ready, and min_serving is %d; bring another server up first" % (
                         params["backend"], params["server"], params["state"], others, params["min_serving"]))
 
+        # maint after a ready state drains first, so open sessions end before the server leaves the backend.
+        drain_first = params["state"] == "maint" and previous["state"] == "ready" and params["wait_for_drain"]
+        if drain_first:
+            maint_command = commands.pop()
+            commands += [maint_command.replace(" state maint", " state drain"), maint_command]
+            result["commands"] = commands
+
         if commands and not module.check_mode:
-            control.apply(commands)
+            if drain_first:
+                control.apply(commands[:-1])
+                result["drain_seconds"] = control.wait_drained(params["drain_timeout"])
+                control.apply(commands[-1:])
+            else:
+                control.apply(commands)
             result["changed"] = True
             result["undo"] = "set server %s/%s state %s%s" % (
                 params["backend"], params["server"], previous["state"],
@@ -191,7 +204,7 @@ def main():
         if not module.check_mode:
             if params["state"] == "ready" and params["wait_running"]:
                 control.wait_running(params["running_timeout"])
-            if params["state"] in ("drain", "maint") and params["wait_for_drain"]:
+            if params["state"] in ("drain", "maint") and params["wait_for_drain"] and not drain_first:
                 result["drain_seconds"] = control.wait_drained(params["drain_timeout"])
             result["server_state"] = control.current()
         result["sessions"] = api.sessions(params["backend"], params["server"])
