@@ -45,10 +45,10 @@ def wait_http(url, timeout=30):
     raise AssertionError("%s did not answer within %ss" % (url, timeout))
 
 
-def get_json(url):
+def get_json(url, timeout=5):
     host_port, path = url.split("//", 1)[1].split("/", 1)
     host, port = host_port.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
         connection.request("GET", "/" + path)
         response = connection.getresponse()
