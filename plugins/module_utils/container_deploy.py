@@ -109,7 +109,9 @@ def creation_config(info, old_image, new_image_ref):
                if port not in (image_config.get("ExposedPorts") or {})]
     bound = list((info["HostConfig"].get("PortBindings") or {}).keys())
     if exposed or bound:
-        arguments["ports"] = sorted(set(exposed + bound))
+        # The SDK's ports list takes (port, protocol) tuples; "3000/tcp" would become "3000/tcp/tcp".
+        arguments["ports"] = [(int(port.split("/")[0]), port.split("/")[1] if "/" in port else "tcp")
+                              for port in sorted(set(exposed + bound))]
     if config.get("StopTimeout") is not None:
         arguments["stop_timeout"] = config["StopTimeout"]
     return arguments
