@@ -16,8 +16,8 @@ description:
     (O(expected_json)) and jmespath expressions that must be true (O(assertions)).
   - Fails with every unmet condition of the last attempt and returns its body, so the failure shows what the
     service answered.
-  - The runbook's C(curl -s localhost:3000/api/health | jq '.version') is
-    O(url=http://localhost:3000/api/health) with O(expected_json={"version": "1.1.0"}).
+  - "The runbook's C(curl -s localhost:3000/api/health | jq '.version') is
+    O(url=http://localhost:3000/api/health) with O(expected_json={\"version\": \"1.1.0\"})."
 author: MirrorBuddy operations team
 requirements:
   - jmespath (Python package) on the managed node, when O(expected_json) or O(assertions) is set

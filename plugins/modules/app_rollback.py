@@ -19,7 +19,6 @@ description:
   - A second run finds the target already running and changes nothing. To go back further, give O(image).
   - With O(identify_only=true) it only returns the target, for a rolling rollback behind a load balancer.
 author: MirrorBuddy operations team
-extends_documentation_fragment: []
 requirements:
   - docker (Python SDK) on the managed node
 attributes:
