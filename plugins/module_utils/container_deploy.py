@@ -50,7 +50,7 @@ DEPLOY_LABEL = "io.mirrorbuddy.deploy.version"
 
 
 class DeployFailed(OpsError):
-    """The new container did not pass its gate; details say whether the previous one is back."""
+    """The new container did not pass its gate; details carry rolled_back and the previous container."""
 
 
 def docker_client(docker_host=None):
@@ -67,7 +67,7 @@ def docker_client(docker_host=None):
 
 
 class GateSettings:
-    """How a new container is judged: health URL parts, expected version and polling."""
+    """Settings of the health gate: parts of the health URL, the expected version and the polling."""
 
     def __init__(self, container_port=3000, health_path="/api/health", health_host="127.0.0.1", retries=30,
                  interval=1.0, timeout=3.0, version_field="version", expected_version=None):

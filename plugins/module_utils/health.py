@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: MirrorBuddy operations team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Health checks: poll an HTTP endpoint until its answer passes, and check that a database answers SQL."""
+"""Health checks: poll an HTTP endpoint until its response passes, and check that a database runs a query."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ except ImportError:
 
 
 class HealthCheckFailed(OpsError):
-    """The checked service never passed within the attempts; details carry the last answer."""
+    """The checked service never passed within the attempts; details carry the last response."""
 
 
-class HttpAnswer:
+class HttpResponse:
     """One HTTP response, or the error that replaced it."""
 
     def __init__(self, status=None, body=None, text="", latency_ms=None, error=None):
@@ -40,7 +40,7 @@ class HttpAnswer:
 
 
 def fetch(url, timeout):
-    """GET url and return an HttpAnswer; connection errors and timeouts become answer.error."""
+    """GET url and return an HttpResponse; connection errors and timeouts become response.error."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "Connection": "close"})
     started = time.monotonic()
     try:
@@ -50,13 +50,13 @@ def fetch(url, timeout):
         status, raw = exc.code, exc.read()
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        return HttpAnswer(error="%s: %s" % (url, reason), latency_ms=_elapsed_ms(started))
+        return HttpResponse(error="%s: %s" % (url, reason), latency_ms=_elapsed_ms(started))
     text = raw.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except ValueError:
         body = None
-    return HttpAnswer(status=status, body=body, text=text, latency_ms=_elapsed_ms(started))
+    return HttpResponse(status=status, body=body, text=text, latency_ms=_elapsed_ms(started))
 
 
 def _elapsed_ms(started):
@@ -78,7 +78,7 @@ def compile_expressions(expressions, option):
 
 
 class HttpCheck:
-    """The conditions an answer must meet: status codes, expected values and true expressions."""
+    """The conditions a response must meet: status codes, expected values and true expressions."""
 
     def __init__(self, expected_status=(200,), expected_json=None, assertions=()):
         self.expected_status = list(expected_status)
@@ -86,39 +86,39 @@ class HttpCheck:
         self.equal_expressions = compile_expressions(self.expected_json, "expected_json")
         self.true_expressions = compile_expressions(assertions, "assertions")
 
-    def failures(self, answer):
-        """Return why the answer does not pass, one message per failed condition; empty when it passes."""
-        if answer.error:
-            return [answer.error]
+    def failures(self, response):
+        """Return why the response does not pass, one message per failed condition; empty when it passes."""
+        if response.error:
+            return [response.error]
         failures = []
-        if self.expected_status and answer.status not in self.expected_status:
-            failures.append("status %s, expected %s" % (answer.status, " or ".join(map(str, self.expected_status))))
-        if (self.equal_expressions or self.true_expressions) and answer.body is None:
-            failures.append("the body is not JSON: %r" % answer.text[:200])
+        if self.expected_status and response.status not in self.expected_status:
+            failures.append("status %s, expected %s" % (response.status, " or ".join(map(str, self.expected_status))))
+        if (self.equal_expressions or self.true_expressions) and response.body is None:
+            failures.append("the body is not JSON: %r" % response.text[:200])
             return failures
         for expression, compiled in self.equal_expressions.items():
-            found = compiled.search(answer.body)
+            found = compiled.search(response.body)
             if found != self.expected_json[expression]:
                 failures.append("%s is %s, expected %s" % (
                     expression, json.dumps(found), json.dumps(self.expected_json[expression])))
         for expression, compiled in self.true_expressions.items():
-            if not compiled.search(answer.body):
+            if not compiled.search(response.body):
                 failures.append("%s is not true" % expression)
         return failures
 
 
 def poll(probe, evaluate, retries, interval):
-    """Call probe() until evaluate(answer) returns no failures, at most retries + 1 times.
+    """Call probe() until evaluate(response) returns no failures, at most retries + 1 times.
 
-    Return (answer, attempts, failures of the last attempt). The caller decides what a failure means.
+    Return (response, attempts, failures of the last attempt). The caller decides what a failure means.
     """
     attempts = 0
     while True:
         attempts += 1
-        answer = probe()
-        failures = evaluate(answer)
+        response = probe()
+        failures = evaluate(response)
         if not failures or attempts > retries:
-            return answer, attempts, failures
+            return response, attempts, failures
         time.sleep(interval)
 
 
@@ -128,8 +128,8 @@ def check_http(url, check, retries=10, interval=2.0, timeout=5.0):
         raise InvalidArgument("retries and interval must be 0 or more and timeout more than 0 (got retries=%s, "
                               "interval=%s, timeout=%s)" % (retries, interval, timeout))
     started = time.monotonic()
-    answer, attempts, failures = poll(lambda: fetch(url, timeout), check.failures, retries, interval)
-    result = dict(answer.as_result(), url=url, attempts=attempts, failures=failures,
+    response, attempts, failures = poll(lambda: fetch(url, timeout), check.failures, retries, interval)
+    result = dict(response.as_result(), url=url, attempts=attempts, failures=failures,
                   elapsed_seconds=round(time.monotonic() - started, 3))
     if failures:
         raise HealthCheckFailed("health check of %s failed after %d attempt(s): %s" % (
@@ -143,7 +143,7 @@ DATABASE_PROBE = (
 
 
 def check_database(target, retries=3, interval=2.0):
-    """Run a trivial query on the target until it answers; return what the server reported and the latency."""
+    """Run a trivial query on the target until it succeeds; return what the server reported and the latency."""
 
     def probe():
         started = time.monotonic()
@@ -154,10 +154,10 @@ def check_database(target, retries=3, interval=2.0):
         return dict(rows[0], error=None, latency_ms=_elapsed_ms(started))
 
     started = time.monotonic()
-    answer, attempts, failures = poll(probe, lambda answer: [answer["error"]] if answer["error"] else [],
+    response, attempts, failures = poll(probe, lambda response: [response["error"]] if response["error"] else [],
                                       retries, interval)
-    answer.update(attempts=attempts, elapsed_seconds=round(time.monotonic() - started, 3))
+    response.update(attempts=attempts, elapsed_seconds=round(time.monotonic() - started, 3))
     if failures:
-        raise HealthCheckFailed("database %s did not answer after %d attempt(s): %s" % (
-            target.database, attempts, failures[0]), **answer)
-    return answer
+        raise HealthCheckFailed("database %s did not response after %d attempt(s): %s" % (
+            target.database, attempts, failures[0]), **response)
+    return response

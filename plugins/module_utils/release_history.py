@@ -85,9 +85,9 @@ class ReleaseHistory:
 def rollback_target_from_history(entries, current_image_id):
     """Return the release the newest deploy replaced, or None when the history has no deploy.
 
-    A rollback undoes the newest live deploy, so a second rollback finds the same target, already running,
-    and changes nothing; to go further back, name the image. Entries with the outcome reverted never went
-    live and are skipped.
+    A rollback undoes the newest live deploy. A second rollback finds the same target, already running, and
+    changes nothing, so going further back needs an image name. Entries with the outcome reverted never
+    went live and are skipped.
     """
     for entry in reversed(entries):
         if entry.get("outcome") == "deployed" and entry.get("procedure", "deploy") == "deploy":

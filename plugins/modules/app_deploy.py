@@ -14,7 +14,7 @@ description:
     (environment, ports, volumes, networks, labels, restart policy and the rest of its host configuration),
     except what the old image set, so the new image's own environment and labels apply.
   - Checks that O(image) exists on the Docker host before it changes anything.
-  - "The gate: the new container must run the image's ID, and O(health_path) must answer 200 with
+  - "The gate: the new container must run the image's ID, and O(health_path) must respond with status 200 and
     O(version_field) equal to the expected version (O(expected_version), else the image's
     C(org.opencontainers.image.version) label, else its tag). When the gate fails the new container is removed and
     the previous one is back under its name, still serving; the task fails with C(rolled_back=true)."
@@ -89,11 +89,11 @@ options:
     type: float
     default: 3
   version_field:
-    description: jmespath expression that picks the version from the health answer.
+    description: jmespath expression that picks the version from the health response.
     type: str
     default: version
   expected_version:
-    description: Version the health answer must report; default from the image label or tag.
+    description: Version the health response must report; default from the image label or tag.
     type: str
   history_dir:
     description: Directory of the deployment history files on the managed node.

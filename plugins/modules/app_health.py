@@ -10,12 +10,12 @@ module: app_health
 short_description: Poll an HTTP health endpoint until its status code and JSON fields are as expected
 version_added: 0.1.0
 description:
-  - Sends C(GET) requests to O(url) until the answer passes every condition, at most O(retries) + 1 times, with
+  - Sends C(GET) requests to O(url) until the response passes every condition, at most O(retries) + 1 times, with
     O(interval) seconds between attempts and O(timeout) seconds for each request.
   - Conditions are the status code (O(expected_status)), JSON values picked with jmespath expressions
     (O(expected_json)) and jmespath expressions that must be true (O(assertions)).
   - Fails with every unmet condition of the last attempt and returns its body, so the failure shows what the
-    service answered.
+    service returned.
   - "The runbook's C(curl -s localhost:3000/api/health | jq '.version') is
     O(url=http://localhost:3000/api/health) with O(expected_json={\"version\": \"1.1.0\"})."
 author: MirrorBuddy operations team
@@ -78,16 +78,16 @@ url:
   returned: always
   type: str
 status:
-  description: HTTP status of the last answer; null when no answer came.
+  description: HTTP status of the last response; null when no response came.
   returned: always
   type: int
 json:
-  description: The last answer's body parsed as JSON; null when it is not JSON.
+  description: The last response's body parsed as JSON; null when it is not JSON.
   returned: always
   type: raw
   sample: {"status": "ok", "version": "1.1.0"}
 content:
-  description: The last answer's body as text (first 4096 characters).
+  description: The last response's body as text (first 4096 characters).
   returned: always
   type: str
 latency_ms:
@@ -99,7 +99,7 @@ attempts:
   returned: always
   type: int
 failures:
-  description: Conditions the last answer did not meet; empty on success.
+  description: Conditions the last response did not meet; empty on success.
   returned: always
   type: list
   elements: str

@@ -72,11 +72,11 @@ options:
     type: float
     default: 3
   version_field:
-    description: jmespath expression that picks the version from the health answer.
+    description: jmespath expression that picks the version from the health response.
     type: str
     default: version
   expected_version:
-    description: Version the health answer must report; default from the target's history entry, label or tag.
+    description: Version the health response must report; default from the target's history entry, label or tag.
     type: str
   history_dir:
     description: Directory of the deployment history files on the managed node.
@@ -124,7 +124,7 @@ container:
   returned: success, except with identify_only
   type: dict
 health:
-  description: The health answer that proved the version.
+  description: The health response that proved the version.
   returned: changed, except in check mode
   type: dict
 rolled_back:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: db_health
-short_description: Check that a PostgreSQL database answers a query, in its container or on a server
+short_description: Check that a PostgreSQL database runs a query, in its container or on a server
 version_added: 0.1.0
 description:
   - Runs a read-only query (current database, user, server version, whether the server is a standby) until it
-    answers, at most O(retries) + 1 times with O(interval) seconds between attempts.
+    succeeds, at most O(retries) + 1 times with O(interval) seconds between attempts.
   - Works on both targets of the collection, a C(mirrorbuddy-db) container or a server reached with libpq.
   - Fails with the last error, for example an authentication failure or a stopped container.
 author: MirrorBuddy operations team
@@ -35,7 +35,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Check that the database container answers
+- name: Check that the database container runs queries
   mirrorbuddy.ops.db_health:
     container: mirrorbuddy-db
 

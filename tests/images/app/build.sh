@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the sample app images FROM mirrorbuddy-test/base:latest and print their references, one a line:
 #   mirrorbuddy-app:1.0.0, mirrorbuddy-app:1.1.0 (healthy) and mirrorbuddy-app:2.0.0-unhealthy (its
-#   /api/health answers 503, for failed deploys).
+#   /api/health responds with status 503, for failed deploys).
 # An image is rebuilt only when its inputs changed: the label io.mirrorbuddy.app.inputs carries a digest
 # of the base image ID, the files in this directory and the build arguments.
 # Set MIRRORBUDDY_APP_REPOSITORY to build under another repository name.

@@ -2,7 +2,7 @@
 // MirrorBuddy sample app for deploy and rollback tests: Node.js 18, no npm dependencies.
 //
 // GET /api/health  200 {"status": "ok", "version": ...}, or 503 when the build is unhealthy or stopping
-// GET /api/slow    answers after ?ms= milliseconds (at most 30000), to keep a request in flight
+// GET /api/slow    responds after ?ms= milliseconds (at most 30000), to keep a request in flight
 // GET /            200 {"app": "mirrorbuddy-app", "version": ...}
 //
 // On SIGTERM the server stops accepting connections, answers the requests in flight with

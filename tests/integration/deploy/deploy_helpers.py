@@ -64,6 +64,7 @@ class Haproxy:
         self.directory = Path(directory)
         self.port = free_port()
         self.socket = str(self.directory / "admin.sock")
+
         lines = [
             "global",
             "  stats socket %s mode 600 level admin" % self.socket,
@@ -83,12 +84,14 @@ class Haproxy:
         ]
         for name, port, enabled in servers:
             lines.append("  server %s 127.0.0.1:%d check%s" % (name, port, "" if enabled else " disabled"))
+
         self.config = self.directory / "haproxy.cfg"
         self.config.write_text("\n".join(lines) + "\n")
         self.log = open(self.directory / "haproxy.log", "wb")
         self.process = subprocess.Popen(["haproxy", "-db", "-f", str(self.config)], stdout=self.log,
                                         stderr=subprocess.STDOUT)
         self.api = RuntimeApi(self.socket)
+
         deadline = time.monotonic() + 10
         while not os.path.exists(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:

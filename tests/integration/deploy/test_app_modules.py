@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 
 import pytest
 from helpers import TEST_LABEL, TEST_RUN_ID, free_port, make_temp_dir, run_module, unique_name
@@ -80,7 +82,7 @@ def test_missing_image_fails_before_touching_anything(single_app):
     assert single_app.names() == [single_app.name]
 
 
-def test_new_container_keeps_configuration_but_not_old_image_env(single_app, app_images):
+def test_deploy_copies_container_configuration(single_app, app_images):
     result = deploy_and_retire(single_app, app_images["1.1.0"])
 
     container = single_app.client.containers.get(single_app.name)
@@ -90,6 +92,8 @@ def test_new_container_keeps_configuration_but_not_old_image_env(single_app, app
     assert container.labels[TEST_LABEL] == TEST_RUN_ID
     assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert container.attrs["HostConfig"]["PortBindings"]["3000/tcp"][0]["HostIp"] == "127.0.0.1"
+    assert "3000/tcp" in container.attrs["Config"]["ExposedPorts"]
+    assert not any(port.count("/") > 1 for port in container.attrs["Config"]["ExposedPorts"])
     assert result["host_port"] == single_app.ports[1]
     assert single_app.names() == [single_app.name]
 
@@ -222,3 +226,19 @@ def test_compose_deploy_gate_and_rollback(compose_project, app_images):
     assert rolled_back.get("failed") is not True, rolled_back.get("msg")
     assert rolled_back["target"]["version"] == "1.0.0"
     assert get_json(health_url)[1]["version"] == "1.0.0"
+
+
+def test_app_finishes_request_on_sigterm(single_app):
+    answers = []
+    port = single_app.ports[0]
+    request = threading.Thread(target=lambda: answers.append(
+        get_json("http://127.0.0.1:%d/api/slow?ms=2000" % port, timeout=30)))
+    request.start()
+    time.sleep(0.5)
+
+    single_app.container.stop(timeout=20)
+    request.join(30)
+
+    single_app.container.reload()
+    assert answers == [(200, {"version": "1.0.0", "waited_ms": 2000})]
+    assert single_app.container.attrs["State"]["ExitCode"] == 0

@@ -71,7 +71,8 @@ def test_deploy_serves_every_request(fleet):
     assert watcher.minimum >= 1
     for host in fleet.HOSTS:
         assert fleet.health(host)["version"] == "1.1.0"
-    assert "1.0.0" in load.versions and "1.1.0" in load.versions
+    assert "1.0.0" in load.versions
+    assert "1.1.0" in load.versions
 
 
 def test_deploy_publishes_stats_and_timeline(fleet):
@@ -126,6 +127,9 @@ def test_rollback_returns_to_previous_image(fleet, tmp_path):
     events = json.loads(timeline_file.read_text())
     assert {event["procedure"] for event in events} == {"rollback"}
     assert [event["step"] for event in events if event["host"] == "app1"][-1] == "graceful_shutdown"
+    verified = [event for event in run.global_custom_stats["mirrorbuddy_timeline"] if event["step"] == "verify"]
+    assert [event["host"] for event in verified] == list(fleet.HOSTS)
+    assert {event["phase"] for event in verified} == {"resolution"}
 
 
 def test_rollback_second_run_changes_nothing(fleet):

@@ -5,23 +5,23 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import InvalidArgument
-from ansible_collections.mirrorbuddy.ops.plugins.module_utils.health import HttpAnswer, HttpCheck, poll
+from ansible_collections.mirrorbuddy.ops.plugins.module_utils.health import HttpResponse, HttpCheck, poll
 
 
-def answer(status=200, body=None):
-    return HttpAnswer(status=status, body=body, text="")
+def response(status=200, body=None):
+    return HttpResponse(status=status, body=body, text="")
 
 
 def test_passing_answer_has_no_failures():
     check = HttpCheck([200], {"version": "1.1.0"}, ["status == 'ok'"])
 
-    assert check.failures(answer(200, {"status": "ok", "version": "1.1.0"})) == []
+    assert check.failures(response(200, {"status": "ok", "version": "1.1.0"})) == []
 
 
 def test_each_unmet_condition_is_listed():
     check = HttpCheck([200], {"version": "1.1.0"}, ["status == 'ok'"])
 
-    failures = check.failures(answer(503, {"status": "error", "version": "1.0.0"}))
+    failures = check.failures(response(503, {"status": "error", "version": "1.0.0"}))
 
     assert failures == ["status 503, expected 200", 'version is "1.0.0", expected "1.1.0"', "status == 'ok' is not true"]
 
@@ -29,11 +29,11 @@ def test_each_unmet_condition_is_listed():
 def test_non_json_body_fails_json_conditions():
     check = HttpCheck([200], {"version": "1"})
 
-    assert check.failures(HttpAnswer(status=200, body=None, text="<html>")) == ["the body is not JSON: '<html>'"]
+    assert check.failures(HttpResponse(status=200, body=None, text="<html>")) == ["the body is not JSON: '<html>'"]
 
 
 def test_connection_error_is_the_failure():
-    assert HttpCheck().failures(HttpAnswer(error="refused")) == ["refused"]
+    assert HttpCheck().failures(HttpResponse(error="refused")) == ["refused"]
 
 
 def test_invalid_expression_raises():
