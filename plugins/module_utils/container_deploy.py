@@ -12,20 +12,17 @@ new image's own environment and labels apply. Two ways to replace:
   old container gracefully and `revert` puts it back under its name.
 - in place: without host ports, the old container stops first (for a host the load balancer drained).
 
-Compose-managed containers are replaced with Debian's docker-compose v1, see ComposeDeployment.
+compose_deploy.ComposeDeployment replaces containers of docker-compose projects.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import InvalidArgument, OpsError, TargetError
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.health import HttpCheck, check_http
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.release_history import (
     NoPreviousRelease,
-    ReleaseHistory,
     newest_rollback,
     previous_from_image_dates,
     repository_of,
@@ -39,11 +36,6 @@ try:
 except ImportError:
     docker = None
     docker_errors = None
-
-try:
-    import yaml
-except ImportError:
-    yaml = None
 
 PREVIOUS_SUFFIX = "-previous"
 DEPLOY_LABEL = "io.mirrorbuddy.deploy.version"
@@ -408,152 +400,3 @@ class ContainerDeployment:
     def current_state(self):
         return {"changed": False, "container": self.describe(self.container(self.name)),
                 "previous": self.describe(self.container(self.previous_name))}
-
-
-class ComposeDeployment(ContainerDeployment):
-    """Deploy through docker-compose v1: set the service's image in docker-compose.override.yml, then up -d.
-
-    docker-compose reads docker-compose.override.yml on its own, so a later `docker-compose up -d app` by hand
-    keeps the deployed image. Compose replaces the container in place, so the load balancer must drain this
-    host first.
-    """
-
-    OVERRIDE = "docker-compose.override.yml"
-
-    def __init__(self, client, project_dir, service, history, gate, stop_timeout=30, check_mode=False,
-                 compose_command="docker-compose"):
-        if yaml is None:
-            raise TargetError("PyYAML is needed on the managed node for docker-compose deploys")
-        if not os.path.isdir(project_dir):
-            raise InvalidArgument("compose_project_dir %s is not a directory" % project_dir)
-        self.project_dir = project_dir
-        self.service = service
-        self.compose_command = compose_command
-        super().__init__(client, service, history, gate, (), stop_timeout, check_mode)
-
-    def container(self, name):
-        found = self.api.containers(all=True, filters={"label": [
-            "com.docker.compose.service=%s" % self.service,
-            "com.docker.compose.project.working_dir=%s" % os.path.realpath(self.project_dir)]})
-        if not found:
-            return None
-        return self.api.inspect_container(found[0]["Id"])
-
-    def _compose_up(self):
-        argv = [self.compose_command, "--no-ansi", "up", "-d", "--no-deps", self.service]
-        completed = subprocess.run(argv, cwd=self.project_dir, capture_output=True, text=True,
-                                   stdin=subprocess.DEVNULL, timeout=self.stop_timeout + 300)
-        if completed.returncode != 0:
-            raise DeployFailed("%s failed with exit status %d: %s" % (
-                " ".join(argv), completed.returncode, completed.stderr.strip()[-2000:]))
-
-    def _read_override(self):
-        path = os.path.join(self.project_dir, self.OVERRIDE)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
-
-    def _write_override(self, text, reference):
-        data = (yaml.safe_load(text) if text else None) or {}
-        data.setdefault("version", "2.4")
-        data.setdefault("services", {}).setdefault(self.service, {})["image"] = reference
-        self._replace_override(yaml.safe_dump(data, default_flow_style=False, sort_keys=False))
-
-    def _replace_override(self, text):
-        path = os.path.join(self.project_dir, self.OVERRIDE)
-        if text is None:
-            if os.path.exists(path):
-                os.unlink(path)
-            return
-        temporary = path + ".tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-
-    def deploy(self, reference, procedure="deploy"):
-        image = self.image(reference)
-        version = self.gate.expected_version or version_of(image, reference)
-        current = self.container(self.name)
-        if current is None:
-            raise InvalidArgument("no container of service %s in %s; start it once with 'docker-compose up -d %s'"
-                                  % (self.service, self.project_dir, self.service))
-        result = {"image": reference, "image_id": image["Id"], "version": version,
-                  "previous": self.describe(current), "compose_override": os.path.join(self.project_dir,
-                                                                                        self.OVERRIDE)}
-        if current["Image"] == image["Id"] and current["State"]["Running"]:
-            result["health"] = self.check_gate(current, image, version)
-            result.update(changed=False, container=self.describe(current))
-            return result
-        result["changed"] = True
-        if self.check_mode:
-            return result
-
-        saved_override = self._read_override()
-        try:
-            self._write_override(saved_override, reference)
-            self._compose_up()
-            new = self.container(self.name)
-            result["health"] = self.check_gate(new, image, version)
-        except (OpsError, docker_errors.APIError) as exc:
-            self._replace_override(saved_override)
-            self._compose_up()
-            message = exc.message if isinstance(exc, OpsError) else (exc.explanation or str(exc))
-            raise DeployFailed("%s of %s failed; service %s is back on %s: %s" % (
-                procedure, reference, self.service, result["previous"]["image"], message),
-                rolled_back=True, previous=result["previous"], image=reference, version=version,
-                health=dict(getattr(exc, "details", {})) or None)
-
-        result["container"] = self.describe(new)
-        result["history_entry"] = self.history.append({
-            "container": self.name, "image": reference, "image_id": image["Id"], "version": version,
-            "procedure": procedure, "outcome": "deployed",
-            "replaced_image": result["previous"]["image"], "replaced_image_id": result["previous"]["image_id"],
-            "replaced_version": result["previous"]["version"]})
-        result["undo"] = "roll back with mirrorbuddy.ops.app_rollback, or set the image of %s in %s back to %s" % (
-            self.service, result["compose_override"], result["previous"]["image"])
-        return result
-
-    def retire(self):
-        return {"changed": False}
-
-    def revert(self):
-        return {"changed": False, "container": self.describe(self.container(self.name))}
-
-
-def make_deployment(params, check_mode):
-    """Return the deployment the module options describe."""
-    client = docker_client(params.get("docker_host"))
-    gate = GateSettings(params["container_port"], params["health_path"], params["health_host"],
-                        params["health_retries"], params["health_interval"], params["health_timeout"],
-                        params["version_field"], params.get("expected_version"))
-    name = params["compose_service"] if params.get("compose_project_dir") else params["container"]
-    history = ReleaseHistory(params["history_dir"], name)
-    if params.get("compose_project_dir"):
-        return ComposeDeployment(client, params["compose_project_dir"], params["compose_service"], history, gate,
-                                 params["stop_timeout"], check_mode)
-    return ContainerDeployment(client, params["container"], history, gate, params["host_ports"],
-                               params["stop_timeout"], check_mode)
-
-
-def deployment_argument_spec(**extra):
-    spec = dict(
-        container=dict(type="str", default="mirrorbuddy-app"),
-        docker_host=dict(type="str"),
-        host_ports=dict(type="list", elements="int", default=[]),
-        container_port=dict(type="int", default=3000),
-        health_path=dict(type="str", default="/api/health"),
-        health_host=dict(type="str", default="127.0.0.1"),
-        health_retries=dict(type="int", default=30),
-        health_interval=dict(type="float", default=1),
-        health_timeout=dict(type="float", default=3),
-        version_field=dict(type="str", default="version"),
-        expected_version=dict(type="str"),
-        history_dir=dict(type="path", default="/var/lib/mirrorbuddy/deployments"),
-        stop_timeout=dict(type="int", default=30),
-        compose_project_dir=dict(type="path"),
-        compose_service=dict(type="str", default="app"),
-    )
-    spec.update(extra)
-    return spec

@@ -139,7 +139,7 @@ undo:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mirrorbuddy.ops.plugins.module_utils.container_deploy import (
+from ansible_collections.mirrorbuddy.ops.plugins.module_utils.deployment import (
     deployment_argument_spec,
     make_deployment,
 )

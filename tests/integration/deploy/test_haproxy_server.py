@@ -29,7 +29,7 @@ def test_drain_timeout_fails_with_remaining_sessions(fresh_fleet):
     fleet = fresh_fleet
     answers = []
     slow = [threading.Thread(target=lambda: answers.append(
-        get_json("http://127.0.0.1:%d/api/slow?ms=6000" % fleet.haproxy.port, timeout=30))) for _ in fleet.HOSTS]
+        get_json("http://127.0.0.1:%d/api/slow?ms=10000" % fleet.haproxy.port, timeout=30))) for _ in fleet.HOSTS]
     for thread in slow:
         thread.start()
     time.sleep(0.5)
