@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -39,6 +40,7 @@ class SingleApp:
     def remove(self):
         for container in self.client.containers.list(all=True, filters={"name": self.name}):
             container.remove(force=True)
+        shutil.rmtree(self.history_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -198,7 +200,7 @@ def compose_project(docker_client, app_images):
     subprocess.run(["docker-compose", "up", "-d", "app"], cwd=directory, check=True, capture_output=True)
     yield {"dir": directory, "port": port}
     subprocess.run(["docker-compose", "down", "-v"], cwd=directory, capture_output=True)
-    subprocess.run(["rm", "-rf", directory])
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_compose_deploy_gate_and_rollback(compose_project, app_images):
