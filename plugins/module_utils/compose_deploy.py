@@ -54,7 +54,7 @@ class ComposeDeployment(ContainerDeployment):
 
     def _compose_up(self):
         argv = [self.compose_command, "--no-ansi", "up", "-d", "--no-deps", self.service]
-        completed = subprocess.run(argv, cwd=self.project_dir, capture_output=True, text=True,
+        completed = subprocess.run(argv, cwd=self.project_dir, capture_output=True, text=True, check=False,
                                    stdin=subprocess.DEVNULL, timeout=self.stop_timeout + 300)
         if completed.returncode != 0:
             raise DeployFailed("%s failed with exit status %d: %s" % (
@@ -92,9 +92,9 @@ class ComposeDeployment(ContainerDeployment):
         if current is None:
             raise InvalidArgument("no container of service %s in %s; start it once with 'docker-compose up -d %s'"
                                   % (self.service, self.project_dir, self.service))
+        override = os.path.join(self.project_dir, self.OVERRIDE)
         result = {"image": reference, "image_id": image["Id"], "version": version,
-                  "previous": self.describe(current), "compose_override": os.path.join(self.project_dir,
-                                                                                        self.OVERRIDE)}
+                  "previous": self.describe(current), "compose_override": override}
         if current["Image"] == image["Id"] and current["State"]["Running"]:
             result["health"] = self.check_gate(current, image, version)
             result.update(changed=False, container=self.describe(current))

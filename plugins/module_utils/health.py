@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import InvalidArgument, OpsError
 
@@ -41,14 +43,14 @@ class HttpResponse:
 
 def fetch(url, timeout):
     """GET url and return an HttpResponse; connection errors and timeouts become response.error."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "Connection": "close"})
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with open_url(url, method="GET", headers={"Accept": "application/json", "Connection": "close"},
+                      timeout=timeout, follow_redirects="safe") as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, UrlConnectionError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         return HttpResponse(error="%s: %s" % (url, reason), latency_ms=_elapsed_ms(started))
     text = raw.decode("utf-8", "replace")
@@ -154,10 +156,13 @@ def check_database(target, retries=3, interval=2.0):
         return dict(rows[0], error=None, latency_ms=_elapsed_ms(started))
 
     started = time.monotonic()
-    response, attempts, failures = poll(probe, lambda response: [response["error"]] if response["error"] else [],
-                                      retries, interval)
-    response.update(attempts=attempts, elapsed_seconds=round(time.monotonic() - started, 3))
+    outcome, attempts, failures = poll(probe, _database_failures, retries, interval)
+    outcome.update(attempts=attempts, elapsed_seconds=round(time.monotonic() - started, 3))
     if failures:
-        raise HealthCheckFailed("database %s did not response after %d attempt(s): %s" % (
-            target.database, attempts, failures[0]), **response)
-    return response
+        raise HealthCheckFailed("database %s did not respond after %d attempt(s): %s" % (
+            target.database, attempts, failures[0]), **outcome)
+    return outcome
+
+
+def _database_failures(outcome):
+    return [outcome["error"]] if outcome["error"] else []

@@ -30,16 +30,20 @@ description:
   - Every deploy that goes live is appended to the deployment history (O(history_dir)/NAME.json), which
     M(mirrorbuddy.ops.app_rollback) reads.
   - Already on the image and healthy returns C(changed=false).
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 requirements:
   - docker (Python SDK) on the managed node
   - docker-compose v1 on the managed node, for O(compose_project_dir)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Inspects the image and containers and returns what would change, including the host port.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   image:
     description: Image reference to deploy, for example C(mirrorbuddy-app:1.1.0), or an image ID. Needed for O(state=started).

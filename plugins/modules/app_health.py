@@ -18,15 +18,19 @@ description:
     service returned.
   - "The runbook's C(curl -s localhost:3000/api/health | jq '.version') is
     O(url=http://localhost:3000/api/health) with O(expected_json={\"version\": \"1.1.0\"})."
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 requirements:
   - jmespath (Python package) on the managed node, when O(expected_json) or O(assertions) is set
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: The check only reads, so it runs in check mode too.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   url:
     description: URL of the health endpoint, for example C(http://127.0.0.1:3000/api/health).

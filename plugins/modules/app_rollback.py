@@ -18,15 +18,19 @@ description:
     container is back on the image it ran before.
   - A second run finds the target already running and changes nothing. To go back further, give O(image).
   - With O(identify_only=true) it only returns the target, for a rolling rollback behind a load balancer.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 requirements:
   - docker (Python SDK) on the managed node
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Identifies the target and returns what would change.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   image:
     description: Image reference or ID to roll back to, instead of the one the history names.

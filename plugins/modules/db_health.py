@@ -14,8 +14,9 @@ description:
     succeeds, at most O(retries) + 1 times with O(interval) seconds between attempts.
   - Works on both targets of the collection, a C(mirrorbuddy-db) container or a server reached with libpq.
   - Fails with the last error, for example an authentication failure or a stopped container.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - mirrorbuddy.ops.connection
 attributes:
   check_mode:
@@ -23,6 +24,8 @@ attributes:
     details: The check only reads, so it runs in check mode too.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   retries:
     description: Attempts after the first one fails.

@@ -21,13 +21,17 @@ description:
     backend take requests, so that a backend is never left with no server up.
   - Changes live in the running HAProxy only. A reload without a C(server-state-file) puts every server back to
     its configuration.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Reads the server's state and returns the commands that would run; sends none and waits for nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   socket:
     description: Path of HAProxy's admin socket on the load balancer host.
@@ -103,7 +107,7 @@ previous:
   type: dict
   sample: {"state": "ready", "operational_state": "running", "address": "127.0.0.1", "port": 13001}
 server_state:
-  description: The server after the change (the same as O(previous) in check mode).
+  description: The server after the change (the same as RV(previous) in check mode).
   returned: always
   type: dict
 commands:
@@ -193,11 +197,10 @@ def main():
             else:
                 control.apply(commands)
             result["changed"] = True
-            result["undo"] = "set server %s/%s state %s%s" % (
-                params["backend"], params["server"], previous["state"],
-                "; set server %s/%s addr %s port %d" % (params["backend"], params["server"], previous["address"],
-                                                         previous["port"])
-                if any(" addr " in command for command in commands) else "")
+            result["undo"] = "set server %s/%s state %s" % (params["backend"], params["server"], previous["state"])
+            if any(" addr " in command for command in commands):
+                result["undo"] += "; set server %s/%s addr %s port %d" % (
+                    params["backend"], params["server"], previous["address"], previous["port"])
         elif commands:
             result["changed"] = True
 

@@ -31,7 +31,7 @@ class SingleApp:
     def running(self):
         container = self.client.containers.get(self.name)
         port = int(container.attrs["HostConfig"]["PortBindings"]["3000/tcp"][0]["HostPort"])
-        _, body = get_json("http://127.0.0.1:%d/api/health" % port)
+        body = get_json("http://127.0.0.1:%d/api/health" % port)[1]
         return {"id": container.id, "image_id": container.image.id, "version": body["version"]}
 
     def names(self):
@@ -199,7 +199,7 @@ def compose_project(docker_client, app_images):
         json.dump(compose, handle)
     subprocess.run(["docker-compose", "up", "-d", "app"], cwd=directory, check=True, capture_output=True)
     yield {"dir": directory, "port": port}
-    subprocess.run(["docker-compose", "down", "-v"], cwd=directory, capture_output=True)
+    subprocess.run(["docker-compose", "down", "-v"], cwd=directory, capture_output=True, check=False)
     shutil.rmtree(directory, ignore_errors=True)
 
 

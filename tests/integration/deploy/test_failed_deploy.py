@@ -54,4 +54,4 @@ def test_drain_timeout_puts_old_container_back(fresh_fleet):
     servers = fleet.haproxy.servers()
     assert servers["app1_a"]["srv_admin_state"] == "0"
     assert int(servers["app1_b"]["srv_admin_state"]) & 0x01
-    assert [status for status, _ in answers] == [200]
+    assert [answer[0] for answer in answers] == [200]
