@@ -214,7 +214,7 @@ class MaintenanceRun:
             for entry in results:
                 if entry["name"] in after:
                     entry["after"] = _table_figures(after[entry["name"]])
-        return {"tables": results, "skipped": skipped}
+        return {"tables": results, "skipped_objects": skipped}
 
     # REINDEX CONCURRENTLY
 
@@ -255,7 +255,7 @@ class MaintenanceRun:
                 entry.update(outcome="failed", error=failure["error"], reason=failure["reason"])
             results.append(entry)
 
-        result = {"indexes": results, "skipped": skipped, "pre_existing_invalid": pre_existing_invalid,
+        result = {"indexes": results, "skipped_objects": skipped, "pre_existing_invalid": pre_existing_invalid,
                   "leftovers_dropped": [], "leftovers_remaining": []}
         if self.check_mode or not results:
             return result

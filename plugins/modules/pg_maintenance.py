@@ -152,7 +152,7 @@ extensions:
   returned: when action is extension_upgrade
   type: list
   elements: dict
-skipped:
+skipped_objects:
   description: Objects left out on purpose, with the reason.
   returned: when action is not extension_upgrade
   type: list
