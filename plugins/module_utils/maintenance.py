@@ -272,7 +272,7 @@ class MaintenanceRun:
 
     def _drop_leftovers(self, leftovers, result):
         # An interrupted REINDEX CONCURRENTLY leaves the half-built copy (NAME_ccnew) or the old index
-        # (NAME_ccold) behind as an invalid index; the index the queries use stays valid either way.
+        # (NAME_ccold) behind as an invalid index. The index that queries use stays valid in both cases.
         for row in leftovers:
             name = "%s.%s" % (row["schema"], row["name"])
             shown = "DROP INDEX CONCURRENTLY IF EXISTS %s.%s" % (quote_ident(row["schema"]), quote_ident(row["name"]))

@@ -43,7 +43,7 @@ options:
     type: bool
     default: true
   registry:
-    description: Registry URL whose advisory endpoint npm asks; by default the container's npm configuration.
+    description: Registry URL whose advisory endpoint npm queries; by default the one in the container's npm configuration.
     type: str
   environment:
     description: Extra environment variables of the npm process, for example C(NODE_EXTRA_CA_CERTS) or a proxy.

@@ -1,8 +1,8 @@
 """A stand-in for the npm registry's advisory endpoint, run inside the app container on 127.0.0.1.
 
-The registry reachable from this test machine answers GET only, so npm audit's POST to the advisory
-endpoint fails there. This server answers the bulk advisory request with published advisories of the
-fixture's pinned packages, and GET requests with small packuments, so npm audit produces a full report.
+The registry reachable from this test machine accepts only GET requests, so npm audit's POST to the
+advisory endpoint fails there. This server returns published advisories of the fixture's pinned packages
+for the bulk advisory request, and small packuments for GET requests, so npm audit produces a full report.
 Usage: python3 advisory_server.py PORT
 """
 
