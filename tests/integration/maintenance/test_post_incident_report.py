@@ -33,8 +33,8 @@ def test_report_from_maintenance_run_timeline(container_database, tmp_path):
     timeline_file = tmp_path / "timeline.json"
     inventory = write_inventory(tmp_path, "db_servers:\n  hosts:\n    db1:\n      ansible_connection: local\n")
     maintenance = run_playbook("maintenance_vacuum_analyze.yml", inventory, extra_vars={
-        "mirrorbuddy_maintenance_container": container_database.server.name,
-        "mirrorbuddy_maintenance_database": container_database.name,
+        "maintenance_container": container_database.server.name,
+        "maintenance_database": container_database.name,
         "mirrorbuddy_timeline_file": str(timeline_file),
     })
     assert maintenance.returncode == 0, maintenance.output[-3000:]
@@ -46,18 +46,18 @@ def test_report_from_maintenance_run_timeline(container_database, tmp_path):
     report = run_playbook("post_incident_report.yml", "localhost,", extra_vars={
         "mirrorbuddy_timeline_file": str(timeline_file),
         "mirrorbuddy_timeline": INCIDENT_EVENTS,
-        "mirrorbuddy_post_incident_title": "Database restore after corruption",
-        "mirrorbuddy_post_incident_severity": "SEV2",
-        "mirrorbuddy_post_incident_summary": "Writes failed after a disk fault corrupted an index.",
-        "mirrorbuddy_post_incident_users_affected": "1200",
-        "mirrorbuddy_post_incident_features_impacted": ["chat", "uploads"],
-        "mirrorbuddy_post_incident_root_cause": "A failing disk corrupted the messages index.",
-        "mirrorbuddy_post_incident_resolution": "Restored the 03:00 backup and rebuilt the indexes.",
-        "mirrorbuddy_post_incident_prevention": [
+        "post_incident_title": "Database restore after corruption",
+        "post_incident_severity": "SEV2",
+        "post_incident_summary": "Writes failed after a disk fault corrupted an index.",
+        "post_incident_users_affected": "1200",
+        "post_incident_features_impacted": ["chat", "uploads"],
+        "post_incident_root_cause": "A failing disk corrupted the messages index.",
+        "post_incident_resolution": "Restored the 03:00 backup and rebuilt the indexes.",
+        "post_incident_prevention": [
             {"action": "Alert on disk SMART errors", "owner": "ops", "due_date": "2026-03-16"}],
-        "mirrorbuddy_post_incident_went_well": ["backup was verified"],
-        "mirrorbuddy_post_incident_to_improve": ["detection took six minutes"],
-        "mirrorbuddy_post_incident_output_dir": str(output_dir),
+        "post_incident_went_well": ["backup was verified"],
+        "post_incident_to_improve": ["detection took six minutes"],
+        "post_incident_output_dir": str(output_dir),
     }, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
 
     assert report.returncode == 0, report.output[-3000:]
@@ -108,7 +108,7 @@ def test_report_from_maintenance_run_timeline(container_database, tmp_path):
 
 def test_report_without_timeline_or_times_fails_clearly(tmp_path):
     run = run_playbook("post_incident_report.yml", "localhost,", extra_vars={
-        "mirrorbuddy_post_incident_title": "Empty", "mirrorbuddy_post_incident_output_dir": str(tmp_path)})
+        "post_incident_title": "Empty", "post_incident_output_dir": str(tmp_path)})
 
     assert run.returncode != 0
     assert "give started_at and resolved_at" in run.output

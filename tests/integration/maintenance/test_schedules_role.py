@@ -43,15 +43,15 @@ def changed(run):
 
 
 def test_schedules_install_idempotently_and_remove(scheduler_host, inventory):
-    checked = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_backend": "cron"}, check=True)
+    checked = run_playbook("schedules.yml", inventory, extra_vars={"schedules_backend": "cron"}, check=True)
     assert checked.returncode == 0, checked.output[-3000:]
     assert read(scheduler_host, CRON_FILE) is None
 
-    first = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_backend": "cron"})
-    second = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_backend": "cron"})
+    first = run_playbook("schedules.yml", inventory, extra_vars={"schedules_backend": "cron"})
+    second = run_playbook("schedules.yml", inventory, extra_vars={"schedules_backend": "cron"})
     installed = read(scheduler_host, CRON_FILE)
-    removed = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_state": "absent"})
-    removed_again = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_state": "absent"})
+    removed = run_playbook("schedules.yml", inventory, extra_vars={"schedules_state": "absent"})
+    removed_again = run_playbook("schedules.yml", inventory, extra_vars={"schedules_state": "absent"})
 
     assert first.returncode == 0, first.output[-3000:]
     assert changed(first) > 0
@@ -78,15 +78,15 @@ def test_schedules_install_idempotently_and_remove(scheduler_host, inventory):
 
 def test_schedules_switch_between_systemd_timers_and_cron(scheduler_host, inventory):
     timers = run_playbook("schedules.yml", inventory, extra_vars={
-        "mirrorbuddy_schedules_backend": "systemd", "mirrorbuddy_schedules_disabled": ["extension-upgrade"]})
+        "schedules_backend": "systemd", "schedules_disabled": ["extension-upgrade"]})
     timer = read(scheduler_host, "/etc/systemd/system/mirrorbuddy-app-health.timer")
     service = read(scheduler_host, "/etc/systemd/system/mirrorbuddy-vacuum-analyze.service")
     units = unit_files(scheduler_host)
     cron_with_timers = read(scheduler_host, CRON_FILE)
-    back_to_cron = run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_backend": "cron"})
+    back_to_cron = run_playbook("schedules.yml", inventory, extra_vars={"schedules_backend": "cron"})
     units_with_cron = unit_files(scheduler_host)
     cron_with_cron = read(scheduler_host, CRON_FILE)
-    run_playbook("schedules.yml", inventory, extra_vars={"mirrorbuddy_schedules_state": "absent"})
+    run_playbook("schedules.yml", inventory, extra_vars={"schedules_state": "absent"})
 
     assert timers.returncode == 0, timers.output[-3000:]
     assert cron_with_timers is None
@@ -103,8 +103,8 @@ def test_schedules_switch_between_systemd_timers_and_cron(scheduler_host, invent
 
 def test_invalid_schedule_job_is_rejected(scheduler_host, inventory):
     run = run_playbook("schedules.yml", inventory, extra_vars={
-        "mirrorbuddy_schedules_backend": "cron",
-        "mirrorbuddy_schedules_extra_jobs": [{"name": "odd", "playbook": "x.yml", "every_seconds": 7}]})
+        "schedules_backend": "cron",
+        "schedules_extra_jobs": [{"name": "odd", "playbook": "x.yml", "every_seconds": 7}]})
 
     assert run.returncode != 0
     assert "schedule job" in run.output

@@ -45,9 +45,9 @@ def test_scan_fails_at_threshold_with_counts(app_container, tmp_path):
     inventory = write_inventory(tmp_path, "app_servers:\n  hosts:\n    app1:\n      ansible_connection: local\n")
 
     run = run_playbook("security_scan.yml", inventory, extra_vars={
-        "mirrorbuddy_security_scan_container": app_container.name,
-        "mirrorbuddy_security_scan_registry": local_registry(),
-        "mirrorbuddy_security_scan_fail_on": "high",
+        "security_scan_container": app_container.name,
+        "security_scan_registry": local_registry(),
+        "security_scan_fail_on": "high",
     }, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
 
     assert run.returncode != 0
