@@ -65,7 +65,7 @@ options:
       - A number with a unit C(s), C(m), C(h), C(d) or C(w), for example C(12h). Unset processes every table.
     type: str
   lock_timeout:
-    description: Seconds each statement may wait for a lock before it is cancelled (C(lock_timeout)).
+    description: Seconds each statement may wait for a lock before it is cancelled (C(lock_timeout)); 0 waits without limit.
     type: float
     default: 5
   statement_timeout:
