@@ -38,23 +38,30 @@ ensure_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     log "Installing Python packages from requirements.txt"
-    "$venv/bin/pip" install -q --upgrade pip >/dev/null
-    "$venv/bin/pip" install -q -r "$repo/requirements.txt"
+    mkdir -p "$repo/.tmp"
+    if ! "$venv/bin/pip" install -q -r "$repo/requirements.txt" >"$repo/.tmp/pip.log" 2>&1; then
+      echo "pip install -r requirements.txt failed; the end of $repo/.tmp/pip.log:" >&2
+      tail -n 20 "$repo/.tmp/pip.log" >&2
+      exit 1
+    fi
     echo "$digest" >"$stamp"
   fi
   export PATH="$venv/bin:$PATH"
   export VIRTUAL_ENV="$venv"
 }
 
-# Make the collection importable as ansible_collections.mirrorbuddy.ops from this checkout.
-link_collection() {
-  local root="$repo/.tmp/collections/ansible_collections/mirrorbuddy"
-  mkdir -p "$root"
-  ln -sfn "$repo" "$root/ops"
+# Build the collection tarball and install it into .tmp/collections, as users install it.
+install_collection() {
+  local build
+  build=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$build" "$repo" >/dev/null
   export ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/collections"
+  rm -rf "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/mirrorbuddy/ops"
+  ansible-galaxy collection install --offline --force -p "$ANSIBLE_COLLECTIONS_PATH" "$build"/mirrorbuddy-ops-*.tar.gz >/dev/null
+  rm -rf "$build"
 }
 
-# Start dockerd when no Docker Engine answers, and wait until it does.
+# Start dockerd when no Docker Engine responds, and wait until it responds.
 ensure_dockerd() {
   if docker info >/dev/null 2>&1; then
     return
@@ -67,7 +74,7 @@ ensure_dockerd() {
     sleep 1
     waited=$((waited + 1))
     if [ "$waited" -ge 60 ]; then
-      echo "dockerd did not answer within 60 seconds; see $repo/.tmp/dockerd.log" >&2
+      echo "dockerd did not respond within 60 seconds; see $repo/.tmp/dockerd.log" >&2
       exit 1
     fi
   done

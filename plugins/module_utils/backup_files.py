@@ -70,7 +70,7 @@ def template_glob(template):
     """Return a glob that matches every name the template can produce, suffixed ones included."""
     pattern = _STRFTIME_DIRECTIVE.sub("*", check_template(template))
     stem, extension = split_extension(pattern)
-    return stem + "*" + extension
+    return re.sub(r"\*+", "*", stem + "*" + extension)
 
 
 def split_extension(name):
@@ -100,7 +100,7 @@ def link_to_free_name(temporary_path, directory, name):
     """Give the finished temporary file its final name without ever replacing an existing file.
 
     os.link fails with EEXIST instead of replacing, so two runs in the same minute cannot overwrite each
-    other; the temporary name is removed afterwards by the caller.
+    other. The caller removes the temporary name afterwards.
     """
     for candidate in candidate_names(name):
         path = os.path.join(directory, candidate)

@@ -84,7 +84,8 @@ def prune(directory, template, keep, keep_within_seconds, now, verification="ful
           check_mode=False, prefer_isal=True):
     """Apply the retention plan to a directory and return what was kept, deleted and reported."""
     if not os.path.isdir(directory):
-        raise InvalidArgument("backup directory %s does not exist" % directory)
+        # Nothing was ever backed up here (or, in check mode, the first backup is still to be made).
+        return {"kept": [], "deleted": [], "invalid": [], "stale_temporary_files": []}
     entries = [inspect_backup(path, verification, prefer_isal) for path in list_backups(directory, template)]
     if database is not None:
         entries = [e for e in entries if not e["valid"] or e.get("database") == database]

@@ -13,6 +13,7 @@ password reaches the programs only through PGPASSWORD or a passfile in their env
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -45,6 +46,7 @@ except ImportError:
     psycopg2_sql = None
 
 CHUNK_SIZE = 1 << 20  # bytes read from a program's output at a time
+OUTPUT_CHUNK_SIZE = 256 << 10  # container output is passed on in chunks of at least this size
 
 SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -370,17 +372,6 @@ class _ExecStream(CommandStream):
     def _close_input(self):
         self._socket.shutdown(socket.SHUT_WR)
 
-    def _read_exactly(self, size):
-        buffer = bytearray(size)
-        view = memoryview(buffer)
-        received = 0
-        while received < size:
-            count = self._socket.recv_into(view[received:], size - received)
-            if count == 0:
-                return None if received == 0 else bytes(buffer[:received])
-            received += count
-        return buffer
-
     def abort(self):
         # Closing the connection makes the program's next write fail, which ends it inside the container.
         try:
@@ -393,23 +384,33 @@ class _ExecStream(CommandStream):
             pass
 
     def chunks(self):
+        # A large buffered reader turns the many small frames dockerd sends into few recv calls, and
+        # payloads are joined into chunks of about OUTPUT_CHUNK_SIZE so that consumers see few, large chunks.
+        reader = io.BufferedReader(socket.SocketIO(self._socket, "rb"), CHUNK_SIZE)
+        pending, pending_size = [], 0
         while True:
-            header = self._read_exactly(self._HEADER.size)
-            if header is None:
-                return
+            header = reader.read(self._HEADER.size)
+            if not header:
+                break
             if len(header) < self._HEADER.size:
                 raise TargetError("the Docker exec stream of %s ended inside a frame header" % self._argv[0])
             stream_type, size = self._HEADER.unpack(header)
-            payload = self._read_exactly(size) if size else b""
-            if payload is None or len(payload) < size:
+            payload = reader.read(size) if size else b""
+            if len(payload) < size:
                 raise TargetError("the Docker exec stream of %s ended inside a frame" % self._argv[0])
             if stream_type == 2:
                 self._stderr += payload
-            else:
-                yield bytes(payload)
+                continue
+            pending.append(payload)
+            pending_size += size
+            if pending_size >= OUTPUT_CHUNK_SIZE:
+                yield b"".join(pending)
+                pending, pending_size = [], 0
+        if pending:
+            yield b"".join(pending)
 
     def wait(self):
-        for _ in self.chunks():  # drain what the caller did not read
+        for dummy in self.chunks():  # drain what the caller did not read
             pass
         if self._writer is not None:
             self._writer.join()
@@ -537,7 +538,7 @@ class _ProcessStream(CommandStream):
             yield chunk
 
     def wait(self):
-        for _ in self.chunks():
+        for dummy in self.chunks():
             pass
         if self._writer is not None:
             self._writer.join()

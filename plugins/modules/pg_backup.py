@@ -25,8 +25,9 @@ description:
     node has it, zlib otherwise.
   - The backup directory is created with mode 0700 (an existing one is narrowed to 0700) and files get
     mode 0600.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - mirrorbuddy.ops.connection
 attributes:
   check_mode:
@@ -34,6 +35,8 @@ attributes:
     details: Creates nothing and returns the path the backup would get.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   directory:
     description: Absolute path of the backup directory on the managed node.
@@ -142,7 +145,7 @@ tables:
   type: dict
   sample: {"public.users": 1000, "public.content": 5000}
 row_count:
-  description: Sum of O(tables) rows.
+  description: Sum of the RV(tables) rows.
   returned: success, except in check mode
   type: int
 compression:
@@ -182,6 +185,7 @@ from ansible_collections.mirrorbuddy.ops.plugins.module_utils.backup import (
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.backup_files import check_template, parse_duration
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import InvalidArgument, OpsError
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.target import connection_argument_spec, make_target
+
 
 def main():
     argument_spec = connection_argument_spec(

@@ -27,6 +27,7 @@ def ansible_env(extra=None):
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_SHOW_CUSTOM_STATS": "1",
         "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("MIRRORBUDDY_TEST_PYTHON", _venv_python()),
         "ANSIBLE_LOCALHOST_WARNING": "False",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
@@ -63,10 +64,12 @@ class AnsibleRun:
         found = []
         for play in self.data["plays"]:
             for task in play["tasks"]:
-                if task_name is not None and task["task"]["name"] != task_name:
+                # Tasks of a role are named "ROLE : TASK" in the callback's output.
+                name = task["task"]["name"]
+                if task_name is not None and name != task_name and not name.endswith(" : " + task_name):
                     continue
-                for name, result in task["hosts"].items():
-                    if host is None or name == host:
+                for host_name, result in task["hosts"].items():
+                    if host is None or host_name == host:
                         found.append(result)
         return found
 
@@ -96,7 +99,7 @@ def run_module(module, args, check=False, diff=False, env=None, timeout=600):
     if diff:
         command.append("--diff")
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), timeout=timeout,
-                               cwd=str(REPO))
+                               cwd=str(REPO), check=False)
     run = AnsibleRun(completed)
     results = run.task_results()
     assert results, "no task result:\n%s" % run.output[-3000:]
@@ -107,11 +110,16 @@ def run_module(module, args, check=False, diff=False, env=None, timeout=600):
 
 def run_playbook(playbook, inventory, extra_vars=None, check=False, diff=False, env=None, limit=None,
                  timeout=900):
-    """Run a playbook of the collection (a path or a playbooks/ name) and return an AnsibleRun."""
-    path = Path(playbook)
-    if not path.is_absolute():
-        path = REPO / "playbooks" / playbook
-    command = ["ansible-playbook", str(path), "-i", str(inventory)]
+    """Run a playbook and return an AnsibleRun.
+
+    A bare name such as "backup.yml" runs the installed collection's playbook by its fully qualified name
+    (mirrorbuddy.ops.backup), as users do; an absolute path runs that file.
+    """
+    if os.path.isabs(str(playbook)):
+        name = str(playbook)
+    else:
+        name = "mirrorbuddy.ops." + Path(playbook).name.rsplit(".", 1)[0]
+    command = ["ansible-playbook", name, "-i", str(inventory)]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     if check:
@@ -121,7 +129,7 @@ def run_playbook(playbook, inventory, extra_vars=None, check=False, diff=False, 
     if limit:
         command += ["--limit", limit]
     completed = subprocess.run(command, capture_output=True, text=True, env=ansible_env(env), timeout=timeout,
-                               cwd=str(REPO))
+                               cwd=str(REPO), check=False)
     return AnsibleRun(completed)
 
 
@@ -151,10 +159,10 @@ class PgContainer:
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            code, _ = self.container.exec_run(["pg_isready", "-q", "-h", "/run/postgresql"])
+            code, dummy = self.container.exec_run(["pg_isready", "-q", "-h", "/run/postgresql"])
             if code == 0:
-                code, _ = self.container.exec_run(["psql", "-X", "-q", "-U", "mirrorbuddy", "-d", "mirrorbuddy",
-                                                   "-c", "SELECT 1"])
+                code, dummy = self.container.exec_run(
+                    ["psql", "-X", "-q", "-U", "mirrorbuddy", "-d", "mirrorbuddy", "-c", "SELECT 1"])
                 if code == 0:
                     return
             time.sleep(0.3)
@@ -166,7 +174,7 @@ class PgContainer:
         completed = subprocess.run(
             ["docker", "exec", "-i", self.name, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
              "-U", user, "-d", database],
-            input=sql.encode(), capture_output=True)
+            input=sql.encode(), capture_output=True, check=False)
         if check and completed.returncode != 0:
             raise AssertionError("psql in %s failed: %s" % (self.name, completed.stderr.decode(errors="replace")))
         return completed.stdout.decode()
@@ -175,7 +183,7 @@ class PgContainer:
         completed = subprocess.run(
             ["docker", "exec", "-i", self.name, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v",
              "users=%d" % users, "-v", "body_words=%d" % body_words, "-U", "mirrorbuddy", "-d", database],
-            input=SAMPLE_DATA.read_bytes(), capture_output=True)
+            input=SAMPLE_DATA.read_bytes(), capture_output=True, check=False)
         assert completed.returncode == 0, completed.stderr.decode(errors="replace")
 
     def connection_args(self, **extra):
@@ -205,7 +213,7 @@ class HostPostgres:
         completed = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.directory, "-p", str(self.port),
              "-U", user, "-d", database],
-            input=sql.encode(), capture_output=True)
+            input=sql.encode(), capture_output=True, check=False)
         if check and completed.returncode != 0:
             raise AssertionError("psql failed: %s" % completed.stderr.decode(errors="replace"))
         return completed.stdout.decode()
@@ -215,7 +223,7 @@ class HostPostgres:
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "users=%d" % users, "-v",
              "body_words=%d" % body_words, "-h", self.directory, "-p", str(self.port), "-U", "mirrorbuddy",
              "-d", database, "-f", str(SAMPLE_DATA)],
-            capture_output=True)
+            capture_output=True, check=False)
         assert completed.returncode == 0, completed.stderr.decode(errors="replace")
 
     def connection_args(self, tcp=False, **extra):
