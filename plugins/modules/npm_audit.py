@@ -17,13 +17,17 @@ description:
     or the lockfile is missing), the task fails with RV(status=unavailable) and npm's error. An unreachable
     advisory database is never reported as a pass.
   - npm audit sends the dependency list to the registry's advisory endpoint; nothing in the container changes.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: The audit only reads, so it runs in check mode too.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   container:
     description: Name or ID of the running app container.

@@ -23,8 +23,9 @@ description:
     C(pg_extension_update_paths()) has a path from the installed to the target version. An extension without
     a path, or not installed, fails alone and the others are still upgraded; the task fails at the end.
   - The result gives figures before and after each statement (dead and live tuples, sizes) and durations.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - mirrorbuddy.ops.connection
 attributes:
   check_mode:
@@ -32,6 +33,8 @@ attributes:
     details: Reads the catalog and returns the statements that would run in RV(statements), sending none.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   action:
     description: The maintenance action.
@@ -158,7 +161,9 @@ skipped_objects:
   type: list
   elements: dict
 failures:
-  description: Objects whose statement failed, with the error, the SQLSTATE and a reason (V(lock_timeout), V(statement_timeout), V(no_update_path), V(not_installed) or V(error)).
+  description:
+    - Objects whose statement failed, with the error, the SQLSTATE and a reason.
+    - The reason is V(lock_timeout), V(statement_timeout), V(no_update_path), V(not_installed) or V(error).
   returned: always
   type: list
   elements: dict

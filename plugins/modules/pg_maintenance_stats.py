@@ -18,8 +18,9 @@ description:
     it runs a little high; tables and indexes that were never analyzed, and expression or non-btree indexes,
     get null.
   - Tables in system schemas are not listed.
-author: MirrorBuddy operations team
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - mirrorbuddy.ops.connection
 attributes:
   check_mode:
@@ -27,6 +28,8 @@ attributes:
     details: The module only reads.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   top:
     description: Number of tables in RV(dead_tuples) (the runbook uses 5).

@@ -14,14 +14,18 @@ description:
     creating the file when it is missing.
   - Several hosts may append to the same file at once, because an exclusive lock on C(PATH.lock) serialises
     the writers and the file is replaced atomically.
-  - Run it on the controller with C(delegate_to: localhost), where the post-incident report reads the file.
-author: MirrorBuddy operations team
+  - "Run it on the controller with C(delegate_to: localhost), where the post-incident report reads the file."
+author: MirrorBuddy operations team (@mirrorbuddy-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Checks the events and writes nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   path:
     description: Path of the JSON timeline file.
