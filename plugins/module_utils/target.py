@@ -195,8 +195,34 @@ class Target:
         """
         raise NotImplementedError
 
+    def execute(self, statement, variables=None, database=None, settings=None):
+        """Send one statement alone, in autocommit, after SET of each session setting in settings.
+
+        Statements that refuse a transaction block (VACUUM, REINDEX CONCURRENTLY, DROP INDEX CONCURRENTLY)
+        need this. A failure raises CommandFailed with the SQLSTATE in details["sqlstate"] where the server
+        sent one. The setting names are checked; their values travel as psql variables.
+        """
+        raise NotImplementedError
+
     def close(self):
         pass
+
+
+_SETTING_NAME = re.compile(r"^[a-z_]+$")
+_SQLSTATE_IN_MESSAGE = re.compile(r"^(?:psql:[^\n]*?)?(?:ERROR|FATAL):\s+([0-9A-Z]{5}):", re.MULTILINE)
+
+
+def _check_settings(settings):
+    for name in settings or {}:
+        if not _SETTING_NAME.match(name):
+            raise InvalidArgument("%r is not a PostgreSQL setting name" % name)
+    return dict(settings or {})
+
+
+def _psql_error_message(stderr_text):
+    """Drop the LOCATION lines and SQLSTATE codes that VERBOSITY=verbose adds, for a readable message."""
+    lines = [line for line in stderr_text.splitlines() if not line.lstrip().startswith("LOCATION:")]
+    return re.sub(r"(ERROR|FATAL):\s+[0-9A-Z]{5}:", r"\1:", "\n".join(lines)).strip()
 
 
 class CommandStream:
@@ -304,6 +330,23 @@ class ContainerTarget(Target):
         argv = self.psql_argv(database, variables, extra=["--tuples-only", "--no-align"])
         result = self.run(argv, _json_wrapped(statement).encode("utf-8")).raise_for_status("psql")
         return json.loads(result.stdout.decode("utf-8") or "[]")
+
+    def execute(self, statement, variables=None, database=None, settings=None):
+        settings = _check_settings(settings)
+        values = dict(variables or {})
+        script = []
+        for name, value in settings.items():
+            values["mirrorbuddy_setting_%s" % name] = value
+            script.append("SET %s = :'mirrorbuddy_setting_%s';\n" % (name, name))
+        # psql reads standard input statement by statement and sends each alone, so none is in a block.
+        script.append(statement.strip().rstrip(";") + ";\n")
+        argv = self.psql_argv(database, values, extra=["--set", "VERBOSITY=verbose"])
+        result = self.run(argv, "".join(script).encode("utf-8"))
+        if result.exit_code != 0:
+            match = _SQLSTATE_IN_MESSAGE.search(result.stderr_text)
+            raise CommandFailed(
+                _psql_error_message(result.stderr_text) or "psql failed with exit status %s" % result.exit_code,
+                sqlstate=match.group(1) if match else None, exit_code=result.exit_code)
 
     def close(self):
         self.client.close()
@@ -452,6 +495,20 @@ class HostTarget(Target):
             return json.loads(json.dumps([dict(row) for row in rows], default=str))
         except psycopg2.Error as exc:
             raise CommandFailed("query failed: %s" % str(exc).strip(), sqlstate=exc.pgcode)
+        finally:
+            connection.close()
+
+    def execute(self, statement, variables=None, database=None, settings=None):
+        settings = _check_settings(settings)
+        text, values = to_psycopg2(statement.strip().rstrip(";"), variables or {})
+        connection = self.connect(database, autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                for name, value in settings.items():
+                    cursor.execute(psycopg2_sql.SQL("SET {} = %s").format(psycopg2_sql.Identifier(name)), [value])
+                cursor.execute(text, values)
+        except psycopg2.Error as exc:
+            raise CommandFailed(str(exc).strip(), sqlstate=exc.pgcode)
         finally:
             connection.close()
 
