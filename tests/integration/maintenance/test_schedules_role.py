@@ -71,8 +71,13 @@ def test_schedules_install_idempotently_and_remove(scheduler_host, inventory):
         assert every_minute[0].startswith("* * * * * root flock ")
         assert every_minute[1].startswith("* * * * * root sleep 30 && flock ")
     assert scheduler_host.exec_run(["test", "-d", "/var/log/mirrorbuddy"]).exit_code == 0
+    published = first.global_custom_stats["mirrorbuddy_schedules"][scheduler_host.name]
+    assert published["state"] == "present"
+    assert published["backend"] == "cron"
+    assert "restore-test" in published["jobs"]
     assert removed.returncode == 0, removed.output[-3000:]
     assert read(scheduler_host, CRON_FILE) is None
+    assert removed.global_custom_stats["mirrorbuddy_schedules"][scheduler_host.name]["jobs"] == []
     assert changed(removed_again) == 0
 
 
