@@ -369,6 +369,22 @@ class ContainerDeployment:
         target["current"] = self.describe(current)
         return target
 
+    def check_rollback_changes_image(self, target):
+        """Raise NoPreviousRelease when a rollback would leave the running image in place.
+
+        A target that is the running image is accepted only as the repeat of a rollback that already went
+        live, which keeps a second run unchanged. Otherwise, for example a tag moved onto the running image,
+        the rollback would report success while the same release keeps serving.
+        """
+        if not target.get("already_current"):
+            return
+        if newest_rollback(self.history.entries(), target["image_id"]) is not None:
+            return
+        raise NoPreviousRelease(
+            "the rollback target %s is image %s, which container %s already runs, so a rollback would change "
+            "nothing; name the image of the release to return to (its tag may have been moved onto the "
+            "running image)" % (target["image"], target["image_id"], self.name))
+
     def _target_from_image_dates(self, current):
         current_image = self.api.inspect_image(current["Image"])
         repository = repository_of(current["Config"]["Image"])

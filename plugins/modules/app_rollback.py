@@ -172,6 +172,7 @@ def main():
         else:
             target = deployment.rollback_target()
         result.update(source=target.pop("source"), current=target.pop("current"), target=target)
+        deployment.check_rollback_changes_image(target)
         if not params["identify_only"]:
             if not params["expected_version"] and target.get("version"):
                 deployment.gate.expected_version = target["version"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -128,14 +129,31 @@ def test_rollback_follows_image_id_when_tag_moved(app_images, private_tags, dock
 def test_rollback_fails_when_health_still_reports_running_version(single_app, app_images, private_tags,
                                                                   docker_client):
     deploy_and_retire(single_app, app_images["1.1.0"])
-    docker_client.images.get(app_images["1.1.0"]).tag(private_tags, "1.0.0")
+    # Another image ID whose app still reports 1.1.0: only the health check can tell.
+    rebuilt = "%s:1.0.0" % private_tags
+    dockerfile = "FROM %s\nLABEL io.mirrorbuddy.test.rebuilt=1\n" % app_images["1.1.0"]
+    subprocess.run(["docker", "build", "-q", "-t", rebuilt, "-"], input=dockerfile.encode(), check=True,
+                   capture_output=True, env=dict(os.environ, DOCKER_BUILDKIT="0"))
     before = single_app.running()
 
-    result = run_module("mirrorbuddy.ops.app_rollback", single_app.args(
-        image="%s:1.0.0" % private_tags, expected_version="1.0.0"))
+    result = run_module("mirrorbuddy.ops.app_rollback", single_app.args(image=rebuilt, expected_version="1.0.0"))
 
     assert result["failed"] is True
     assert 'version is "1.1.0", expected "1.0.0"' in result["msg"]
+    assert single_app.running() == before
+
+
+def test_rollback_to_tag_moved_onto_running_image_fails(single_app, app_images, private_tags, docker_client):
+    # The runbook's case: "previous-tag" was moved onto the running release, so a rollback to it would
+    # leave v2 serving. Without expected_version only the image ID can tell, and it must fail.
+    deploy_and_retire(single_app, app_images["1.1.0"])
+    docker_client.images.get(app_images["1.1.0"]).tag(private_tags, "1.0.0")
+    before = single_app.running()
+
+    result = run_module("mirrorbuddy.ops.app_rollback", single_app.args(image="%s:1.0.0" % private_tags))
+
+    assert result.get("failed") is True, result
+    assert "already runs, so a rollback would change nothing" in result["msg"]
     assert single_app.running() == before
 
 
