@@ -17,7 +17,7 @@ from ansible_collections.mirrorbuddy.ops.plugins.module_utils.backup_files impor
     fsync_directory,
     isoformat,
     link_to_free_name,
-    list_backups,
+    backups_newest_first,
     parse_isoformat,
     read_manifest,
     remove_quietly,
@@ -34,7 +34,7 @@ from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import (
     InvalidArgument,
     OpsError,
 )
-from ansible_collections.mirrorbuddy.ops.plugins.module_utils.verify import verify_backup
+from ansible_collections.mirrorbuddy.ops.plugins.module_utils.verify import check_expectations, verify_backup
 
 # pg_dump messages that do not make a dump incomplete; every other stderr line fails the backup.
 _HARMLESS_PREFIXES = ("pg_dump: warning:", "pg_dump: detail:", "pg_dump: hint:")
@@ -78,7 +78,7 @@ def pg_dump_argv(target, extra_options=()):
 def find_recent_backup(directory, template, database, max_age_seconds, now=None, prefer_isal=True):
     """Return the verification findings of the newest verified backup of database within max_age, or None."""
     now = now or utc_now()
-    for path in reversed(list_backups(directory, template)):
+    for path in backups_newest_first(directory, template):
         try:
             manifest = read_manifest(path)
         except ValueError:
@@ -101,13 +101,15 @@ class BackupJob:
     """One run of pg_dump into directory/name: plan() for check mode, run() to create the files."""
 
     def __init__(self, target, directory, name_template, compression_level=6, prefer_isal=True,
-                 dump_options=(), now=None):
+                 dump_options=(), now=None, expect_tables=(), min_rows=None):
         self.target = target
         self.directory = directory
         self.name_template = name_template
         self.compression_level = compression_level
         self.prefer_isal = prefer_isal
         self.dump_options = list(dump_options)
+        self.expect_tables = list(expect_tables)
+        self.min_rows = dict(min_rows or {})
         self.started_at = now or utc_now()
         self.name = render_name(name_template, self.started_at)
         self.argv = pg_dump_argv(target, self.dump_options)
@@ -171,6 +173,12 @@ class BackupJob:
         scanner.finish()
         result = stream.wait()
         warnings = self._check_dump(result, scanner)
+        # A dump that lacks what the caller requires never gets a final name, so it can never be taken for
+        # the newest valid backup by a restore or by retention.
+        missing = check_expectations(scanner.tables, self.expect_tables, self.min_rows)
+        if missing:
+            raise DumpInvalid("the dump of database %s does not meet the expectations (%s); no backup file was kept"
+                              % (self.target.database, "; ".join(missing)), tables=dict(scanner.tables))
         return {"scanner": scanner, "sha256": digest.hexdigest(), "compressed_size": compressed_size,
                 "library": writer.library, "level": writer.level, "warnings": warnings}
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import errno
-import glob
 import json
 import os
 import re
@@ -66,11 +65,26 @@ def render_name(template, moment):
     return moment.astimezone(datetime.timezone.utc).strftime(check_template(template))
 
 
-def template_glob(template):
-    """Return a glob that matches every name the template can produce, suffixed ones included."""
-    pattern = _STRFTIME_DIRECTIVE.sub("*", check_template(template))
-    stem, extension = split_extension(pattern)
-    return re.sub(r"\*+", "*", stem + "*" + extension)
+# What each strftime directive of a UTC time can produce; other directives match any text.
+_DIRECTIVE_PATTERNS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}",
+                       "%S": r"\d{2}", "%y": r"\d{2}", "%j": r"\d{3}", "%%": "%"}
+
+
+def template_regex(template):
+    """Return a compiled regex that matches exactly the names the template produces, -2, -3 ... included.
+
+    Literal characters match only themselves, so another template's files in the same directory (for
+    example backup-pre-upgrade-%Y%m%d.sql.gz beside backup-%Y%m%d-%H%M.sql.gz) are never taken for these.
+    """
+    stem, extension = split_extension(check_template(template))
+    parts = []
+    position = 0
+    for match in _STRFTIME_DIRECTIVE.finditer(stem):
+        parts.append(re.escape(stem[position:match.start()]))
+        parts.append(_DIRECTIVE_PATTERNS.get(match.group(0), ".+?"))
+        position = match.end()
+    parts.append(re.escape(stem[position:]))
+    return re.compile("^%s(?:-[0-9]+)?%s$" % ("".join(parts), re.escape(extension)))
 
 
 def split_extension(name):
@@ -200,15 +214,41 @@ def remove_quietly(paths):
 
 
 def list_backups(directory, template):
-    """Return the paths of the backup files in directory that the name template can produce, newest name last."""
-    pattern = os.path.join(glob.escape(directory), template_glob(template))
-    return sorted(path for path in glob.glob(pattern) if os.path.isfile(path) and not os.path.islink(path))
+    """Return the paths of the backup files in directory that the name template produces, sorted by name."""
+    pattern = template_regex(template)
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    paths = [os.path.join(directory, name) for name in names if pattern.match(name)]
+    return sorted(path for path in paths if os.path.isfile(path) and not os.path.islink(path))
+
+
+def backups_newest_first(directory, template):
+    """Return the backup paths newest first, by the manifest's finished_at, else by modification time.
+
+    Names do not sort by time: backup-20261204-2239-2.sql.gz sorts before backup-20261204-2239.sql.gz.
+    """
+    def finished(path):
+        try:
+            manifest = read_manifest(path)
+            if manifest and manifest.get("finished_at"):
+                return parse_isoformat(manifest["finished_at"]).timestamp(), os.path.getmtime(path)
+        except (OSError, ValueError):
+            pass
+        return os.path.getmtime(path), os.path.getmtime(path)
+
+    return sorted(list_backups(directory, template), key=finished, reverse=True)
 
 
 def ensure_directory(directory):
     """Create the backup directory with mode 0700, or narrow an existing one to 0700; return True if changed."""
     if not os.path.isabs(directory):
         raise InvalidArgument("backup directory %r must be an absolute path" % directory)
+    if os.path.islink(directory) and not os.path.exists(directory):
+        raise InvalidArgument(
+            "backup directory %s is a symbolic link to %s, which does not exist; create the target directory or "
+            "give another path" % (directory, os.readlink(directory)))
     if not os.path.exists(directory):
         os.makedirs(directory, mode=0o700)
         os.chmod(directory, 0o700)

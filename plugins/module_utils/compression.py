@@ -83,7 +83,8 @@ class GzipReader:
             try:
                 output.append(self._decompressor.decompress(data))
             except self._module.error as exc:
-                raise ValueError("corrupt gzip data near compressed byte %d: %s" % (self.compressed_offset, exc))
+                raise ValueError("corrupt gzip data in compressed bytes %d to %d: %s" % (
+                    self.compressed_offset, self.compressed_offset + len(chunk), exc))
             if not self._decompressor.eof:
                 break
             # A member ended; what follows must be another member, as gunzip accepts concatenated files.

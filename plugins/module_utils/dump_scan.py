@@ -24,6 +24,8 @@ _VERSION_LINES = {
 # 15.14, the \unrestrict meta-command that closes the \restrict at the top of the dump.
 _AFTER_TRAILER = (b"", b"--")
 _UNRESTRICT = b"\\unrestrict "
+_DATA_COMMENT = b"-- Data for Name: "
+_TABLE_DATA = b"; Type: TABLE DATA;"
 _MAX_LINE_BYTES = 1 << 20  # longer lines are counted but not kept; COPY headers are far shorter
 _CLIENT_ENCODING = re.compile(rb"^SET client_encoding = '([^']+)';$")
 # pg_dump writes one `ALTER <kind> <name> OWNER TO <role>;` line per owned object.
@@ -60,6 +62,10 @@ class DumpScanner:
         self.server_version = None
         self.pg_dump_version = None
         self.has_header = False
+        self.dump_headers = 0  # more than one means several dumps were joined into one file
+        # pg_dump writes a "-- Data for Name: T; Type: TABLE DATA; ..." comment before every COPY block. A
+        # COPY line without it is text inside a literal, comment or function body, not table data.
+        self._data_comment_seen = False
         self.client_encoding = None
         self.owners = set()  # roles that ALTER ... OWNER TO lines give objects to
         self.crlf_lines = 0
@@ -164,12 +170,18 @@ class DumpScanner:
             return
         if self._trailer_last and line not in _AFTER_TRAILER and not line.startswith(_UNRESTRICT):
             self._trailer_last = False
-        if line.startswith(COPY_PREFIX) and line.endswith(b"FROM stdin;"):
+        if line.startswith(COPY_PREFIX) and line.endswith(b"FROM stdin;") and self._data_comment_seen:
             table = parse_copy_table(line)
             if table is not None:
                 self._copy_table = table
                 self.tables.setdefault(table, 0)
+                self._data_comment_seen = False
+                return
+        if line.startswith(_DATA_COMMENT) and _TABLE_DATA in line:
+            self._data_comment_seen = True
             return
+        if line not in _AFTER_TRAILER:
+            self._data_comment_seen = False
         if line.startswith(b"ALTER ") and b" OWNER TO " in line:
             match = _OWNER_TO.match(line)
             if match:
@@ -180,8 +192,9 @@ class DumpScanner:
             if match:
                 self.client_encoding = match.group(1).decode("ascii", "replace")
             return
-        if not self.has_header and line == HEADER:
+        if line == HEADER:
             self.has_header = True
+            self.dump_headers += 1
             return
         for prefix, attribute in _VERSION_LINES.items():
             if line.startswith(prefix) and getattr(self, attribute) is None:
@@ -193,6 +206,7 @@ class DumpScanner:
             "server_version": self.server_version,
             "pg_dump_version": self.pg_dump_version,
             "header": self.has_header,
+            "dump_headers": self.dump_headers,
             "trailer": self.has_trailer,
             "crlf_lines": self.crlf_lines,
             "raw_size": self.raw_size,

@@ -69,10 +69,18 @@ def quote_identifier(name):
     return '"%s"' % name.replace('"', '""')
 
 
-def make_marker(findings, moment):
-    """Return the database comment that records which backup a database was restored from."""
+def quote_literal(text):
+    """Quote a string literal for SQL shown to a person in undo instructions (never for execution)."""
+    return "'%s'" % text.replace("'", "''")
+
+
+def make_marker(findings, moment, scratch=False):
+    """Return the database comment that records which backup a database was restored from.
+
+    scratch marks a throwaway database (a restore test's); only those may be dropped with state=absent.
+    """
     record = {"sha256": findings["sha256"], "file": os.path.basename(findings["path"]),
-              "restored_at": isoformat(moment)}
+              "restored_at": isoformat(moment), "scratch": bool(scratch)}
     return MARKER_PREFIX + json.dumps(record, sort_keys=True)
 
 
@@ -279,7 +287,7 @@ class Catalog:
 class RestoreJob:
     """One restore of a backup file into a named database: plan() for check mode, run() to do it."""
 
-    def __init__(self, target, path, database, maintenance_database="postgres", replace=False, owner=None,
+    def __init__(self, target, path, database, maintenance_database="postgres", replace=False, scratch=False, owner=None,
                  force=False, terminate_sessions=True, lc_collate=None, lc_ctype=None, require_manifest=False,
                  prefer_isal=True, now=None):
         self.target = target
@@ -287,6 +295,7 @@ class RestoreJob:
         self.database = check_restore_target(database, maintenance_database)
         self.catalog = Catalog(target, maintenance_database)
         self.replace = replace
+        self.scratch = scratch
         self.owner = owner
         self.force = force
         self.terminate = terminate_sessions
@@ -381,15 +390,21 @@ class RestoreJob:
     def undo_instructions(self):
         if self.existing is not None:
             restored = dated_name(self.database, "restored", self.moment)
-            description = ("the database that was in place is kept as %s; to go back to it, rename the databases "
-                           "(after ending their sessions), then drop %s when it is no longer needed"
+            description = ("the database that was in place is kept as %s; to go back to it, run this SQL in the "
+                           "maintenance database: it blocks new connections, ends the open sessions and renames "
+                           "the databases; drop %s when it is no longer needed. Writes stopped before the restore "
+                           "stay stopped on the kept database until pg_writes state=resumed runs after the rename"
                            % (self.previous, restored))
+            live, kept = quote_identifier(self.database), quote_identifier(self.previous)
             return {
                 "description": description,
                 "sql": [
-                    "ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.database), quote_identifier(restored)),
-                    "ALTER DATABASE %s RENAME TO %s;" % (quote_identifier(self.previous),
-                                                         quote_identifier(self.database)),
+                    "ALTER DATABASE %s WITH ALLOW_CONNECTIONS false;" % live,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN (%s, %s) "
+                    "AND pid <> pg_backend_pid();" % (quote_literal(self.database), quote_literal(self.previous)),
+                    "ALTER DATABASE %s RENAME TO %s;" % (live, quote_identifier(restored)),
+                    "ALTER DATABASE %s RENAME TO %s;" % (kept, live),
+                    "ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;" % quote_identifier(restored),
                 ],
             }
         return {"description": "the database did not exist before; drop it to undo the restore",
@@ -419,7 +434,7 @@ class RestoreJob:
         return self.result
 
     def _load(self):
-        marker = make_marker(self.findings, self.moment)
+        marker = make_marker(self.findings, self.moment, self.scratch)
         chunks = decompressed_chunks(self.path, self.prefer_isal)
         if self.owner:
             chunks = rewrite_owners(chunks, self.owner)
@@ -495,7 +510,18 @@ class RestoreJob:
 
 def drop_previous_databases(catalog, database, check_mode=False):
     """Drop the databases earlier restores kept in place of database; return their names."""
-    names = catalog.databases_with_prefix(dated_name(database, PREVIOUS_LABEL, utc_now())[:-14])
+    prefix = dated_name(database, PREVIOUS_LABEL, utc_now())[:-14]
+    candidates = catalog.databases_with_prefix(prefix)
+    if not prefix.startswith(database + "_"):
+        # The name was shortened to fit 63 bytes, so kept copies of other databases with the same first
+        # bytes would match too; dropping by name alone could remove another database's only way back.
+        if candidates:
+            raise InvalidArgument(
+                "database name %s is too long to tell its kept copies from those of other databases (%s); drop "
+                "the ones you no longer need by hand" % (database, ", ".join(candidates)))
+        return []
+    pattern = re.compile("^%s[0-9]{14}$" % re.escape(prefix))
+    names = [name for name in candidates if pattern.match(name)]
     if not check_mode:
         for name in names:
             catalog.drop(name)
@@ -510,9 +536,15 @@ def drop_restored_database(catalog, database, check_mode=False):
     existing = catalog.database(database)
     if existing is None:
         return False
-    if parse_marker(existing.get("comment")) is None:
+    marker = parse_marker(existing.get("comment"))
+    if marker is None:
         raise InvalidArgument(
             "database %s was not created by pg_backup_restore (its comment has no restore marker), so "
+            "state=absent does not drop it; drop it yourself if that is what you want" % database)
+    if marker.get("scratch") is not True:
+        # A replace restore or a full-loss recovery leaves the marker on a live application database.
+        raise InvalidArgument(
+            "database %s was restored as a live database, not as a scratch database (scratch=true), so "
             "state=absent does not drop it; drop it yourself if that is what you want" % database)
     if not check_mode:
         catalog.drop(database)

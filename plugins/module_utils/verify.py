@@ -123,6 +123,9 @@ def verify_backup(path, require_manifest=False, expect_tables=(), min_rows=None,
 
     if not scanner.has_header:
         problems.append("no '-- PostgreSQL database dump' header: the file is not a plain-SQL pg_dump")
+    if scanner.dump_headers > 1:
+        problems.append("the file holds %d dumps joined together; a backup must hold exactly one"
+                        % scanner.dump_headers)
     if not scanner.has_trailer:
         if scanner.in_copy_block:
             where = "inside the COPY data of %s" % scanner._copy_table

@@ -67,6 +67,17 @@ options:
         template, finished less than this long ago and passes a full verification.
       - A number with a unit C(s), C(m), C(h), C(d) or C(w), for example C(1h).
     type: str
+  expect_tables:
+    description:
+      - Tables that must have a COPY block in the dump, as pg_dump names them (C(public.users)) or by a bare name
+        when only one schema has it. A dump without one of them fails and no backup file is kept.
+    type: list
+    elements: str
+    default: []
+  min_rows:
+    description: "Minimum row count per table, for example C({users: 1}); a dump with fewer rows fails and is not kept."
+    type: dict
+    default: {}
   dump_options:
     description:
       - Extra C(pg_dump) options, for example C(--exclude-table-data=public.sessions).
@@ -195,6 +206,8 @@ def main():
         compression_library=dict(type="str", choices=["auto", "zlib"], default="auto"),
         skip_if_newer_than=dict(type="str"),
         dump_options=dict(type="list", elements="str", default=[]),
+        expect_tables=dict(type="list", elements="str", default=[]),
+        min_rows=dict(type="dict", default={}),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -208,7 +221,8 @@ def main():
         prefer_isal = params["compression_library"] == "auto"
         target = make_target(params)
         job = BackupJob(target, params["directory"], params["name_template"], params["compression_level"],
-                        prefer_isal, params["dump_options"])
+                        prefer_isal, params["dump_options"], expect_tables=params["expect_tables"],
+                        min_rows=params["min_rows"])
         result["command"] = job.argv
 
         if params["skip_if_newer_than"]:

@@ -52,7 +52,9 @@ options:
   verification:
     description:
       - V(full) reads every backup to the end (gzip, trailer, sha256 and row counts against the manifest).
-      - V(quick) compares only the file size and the C(.sha256) file with the manifest.
+      - V(quick) hashes the file and compares its size and sha256 with the manifest and the C(.sha256) file,
+        without decompressing it. It finds any changed byte, but not a dump that was already incomplete when
+        written.
     type: str
     choices: [full, quick]
     default: full

@@ -53,6 +53,13 @@ options:
     description: File name template of the backups in O(directory), as in M(mirrorbuddy.ops.pg_backup).
     type: str
     default: backup-%Y%m%d-%H%M.sql.gz
+  scratch:
+    description:
+      - Mark the restored database as a throwaway copy, as a restore test makes. Only databases restored with
+        O(scratch=true) can be dropped with O(state=absent); a live database that a restore replaced or
+        created keeps its data whatever O(state) says.
+    type: bool
+    default: false
   state:
     description:
       - V(restored) restores the backup.
@@ -182,7 +189,7 @@ dropped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mirrorbuddy.ops.plugins.module_utils.backup_files import list_backups
+from ansible_collections.mirrorbuddy.ops.plugins.module_utils.backup_files import backups_newest_first
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.errors import DumpInvalid, InvalidArgument, OpsError
 from ansible_collections.mirrorbuddy.ops.plugins.module_utils.restore import (
     Catalog,
@@ -197,6 +204,7 @@ from ansible_collections.mirrorbuddy.ops.plugins.module_utils.target import conn
 def plan_restore(target, params, result):
     """Return the RestoreJob of the given file, or of the newest file in directory that passes verification."""
     options = dict(maintenance_database=params["maintenance_database"], replace=params["replace"],
+                   scratch=params["scratch"],
                    owner=params["owner"], force=params["force"], terminate_sessions=params["terminate_sessions"],
                    lc_collate=params["lc_collate"], lc_ctype=params["lc_ctype"],
                    require_manifest=params["require_manifest"],
@@ -207,7 +215,7 @@ def plan_restore(target, params, result):
         return job
 
     result["skipped_backups"] = []
-    candidates = list(reversed(list_backups(params["directory"], params["name_template"])))
+    candidates = backups_newest_first(params["directory"], params["name_template"])
     for path in candidates:
         job = RestoreJob(target, path, params["database"], **options)
         try:
@@ -228,6 +236,7 @@ def main():
         directory=dict(type="path"),
         name_template=dict(type="str", default="backup-%Y%m%d-%H%M.sql.gz"),
         state=dict(type="str", choices=["restored", "previous_dropped", "absent"], default="restored"),
+        scratch=dict(type="bool", default=False),
         replace=dict(type="bool", default=False),
         owner=dict(type="str"),
         force=dict(type="bool", default=False),
@@ -264,6 +273,8 @@ def main():
     except OpsError as exc:
         details = dict(exc.details)
         details.pop("changed", None)
+        # A failed restore drops its staging database and leaves the target as it was.
+        result["changed"] = False
         module.fail_json(msg=exc.message, **dict(result, **details))
     module.exit_json(**result)
 

@@ -316,6 +316,7 @@ def test_missing_password_fails_within_seconds_on_host(host_postgres, backup_dir
     elapsed = time.monotonic() - started
     assert result.get("failed") is True, result
     assert "no password supplied" in result["stderr"]
+    assert "--no-password" in result["command"]
     assert elapsed < 30, "the backup waited %.0f seconds" % elapsed
     assert files_in(backup_dir) == []
 
@@ -477,3 +478,83 @@ def test_prune_keeps_newest_valid_and_reports_invalid(shared_pg_container, backu
     again = run_module("mirrorbuddy.ops.pg_backup_prune", options)
     assert again["changed"] is False
     assert again["deleted"] == []
+
+
+# --- B1: pg_dump builds that exit 0 after an error ----------------------------------------------
+
+def exit_zero_pg_dump(directory, body):
+    """Make a pg_bin_dir whose pg_dump runs the real one through a filter and always exits 0."""
+    os.makedirs(directory, exist_ok=True)
+    script = os.path.join(directory, "pg_dump")
+    with open(script, "w") as handle:
+        handle.write("#!/bin/sh\n%s\nexit 0\n" % body)
+    os.chmod(script, 0o755)
+    return directory
+
+
+def test_exit_zero_after_login_error_still_fails(host_postgres, backup_dir, tmp_path):
+    bin_dir = exit_zero_pg_dump(str(tmp_path / "bin"), '/usr/bin/pg_dump "$@"')
+    result = run_module("mirrorbuddy.ops.pg_backup", host_postgres.connection_args(
+        tcp=True, login_password="wrong-password", directory=backup_dir, pg_bin_dir=bin_dir))
+    assert result.get("failed") is True, result
+    assert result["exit_code"] == 0
+    assert "password authentication failed" in result["msg"]
+    assert "no '-- PostgreSQL database dump' header" in result["msg"]
+    assert files_in(backup_dir) == []
+
+
+def test_exit_zero_with_output_cut_short_still_fails(host_postgres, backup_dir, tmp_path):
+    bin_dir = exit_zero_pg_dump(str(tmp_path / "bin"), '/usr/bin/pg_dump "$@" | head -c 60000')
+    result = run_module("mirrorbuddy.ops.pg_backup", host_postgres.connection_args(
+        directory=backup_dir, pg_bin_dir=bin_dir))
+    assert result.get("failed") is True, result
+    assert result["exit_code"] == 0
+    assert "ended after 60000 bytes without the '-- PostgreSQL database dump complete' trailer" in result["msg"]
+    assert files_in(backup_dir) == []
+
+
+def test_expectations_not_met_leave_no_backup(shared_pg_container, backup_dir):
+    result = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(
+        directory=backup_dir, expect_tables=["users", "orders"], min_rows={"users": 1000000}))
+    assert result.get("failed") is True, result
+    assert "table orders is not in the dump" in result["msg"]
+    assert "fewer than the expected minimum of 1000000" in result["msg"]
+    assert files_in(backup_dir) == []
+
+
+def test_verify_rejects_joined_dumps(shared_pg_container, backup_dir, tmp_path):
+    made = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(directory=backup_dir))
+    joined = str(tmp_path / "joined.sql.gz")
+    with open(joined, "wb") as handle:
+        handle.write(open(made["path"], "rb").read() * 2)
+    result = run_module("mirrorbuddy.ops.pg_backup_verify", {"path": joined})
+    assert result.get("failed") is True, result
+    assert "holds 2 dumps joined together" in result["msg"]
+
+
+def test_prune_ignores_other_templates(shared_pg_container, backup_dir):
+    other = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(
+        directory=backup_dir, name_template="backup-pre-upgrade-%Y%m%d.sql.gz"))["path"]
+    newest = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(directory=backup_dir))["path"]
+    pruned = run_module("mirrorbuddy.ops.pg_backup_prune", {"directory": backup_dir, "keep": 1})
+    assert pruned["kept"] == [newest]
+    assert pruned["deleted"] == []
+    assert os.path.exists(other)
+
+
+def test_quick_prune_never_keeps_damaged_newest(shared_pg_container, backup_dir):
+    older = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(
+        directory=backup_dir, name_template="backup-%Y%m%d-%H%M%S.sql.gz"))["path"]
+    time.sleep(1.1)
+    newest = run_module("mirrorbuddy.ops.pg_backup", shared_pg_container.connection_args(
+        directory=backup_dir, name_template="backup-%Y%m%d-%H%M%S.sql.gz"))["path"]
+    with open(newest, "r+b") as handle:
+        handle.seek(os.path.getsize(newest) // 2)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    pruned = run_module("mirrorbuddy.ops.pg_backup_prune", {
+        "directory": backup_dir, "name_template": "backup-%Y%m%d-%H%M%S.sql.gz", "keep": 1, "verification": "quick"})
+    assert pruned["kept"] == [older]
+    assert [entry["path"] for entry in pruned["invalid"]] == [newest]
+    assert pruned["deleted"] == []

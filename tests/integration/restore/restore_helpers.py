@@ -73,7 +73,9 @@ class Server:
         """Return row counts and a digest of every sample table, to prove a database did not change."""
         return self.scalar(
             "SELECT (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM content) || ' ' || "
-            "(SELECT md5(string_agg(id || email || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM users)",
+            "(SELECT md5(string_agg(id || email || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM users) "
+            # The bodies carry raw newlines and carriage returns, compared byte for byte.
+            "|| ' ' || (SELECT md5(string_agg(encode(convert_to(body, 'UTF8'), 'hex'), ',' ORDER BY id)) FROM content)",
             database)
 
     def take_backup(self):

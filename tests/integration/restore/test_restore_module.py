@@ -75,7 +75,8 @@ def test_restore_replace_keeps_previous_database(server):
         assert server.scalar("SELECT id FROM marker_of_old", previous) == "7"
         assert server.scalar("SELECT to_regclass('marker_of_old') IS NULL", name) == "t"
         assert server.fingerprint(name) == server.fingerprint("mirrorbuddy")
-        assert 'RENAME TO "%s";' % name in result["undo"]["sql"][1]
+        assert 'ALTER DATABASE "%s" RENAME TO "%s";' % (previous, name) in result["undo"]["sql"]
+        assert result["undo"]["sql"][0] == 'ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS false;' % name
 
         dropped = run_module(MODULE, server.args(database=name, state="previous_dropped"))
         assert dropped["dropped"] == [previous]
@@ -98,6 +99,7 @@ def test_failed_statement_leaves_target_unchanged(server, tmp_path):
     result = run_module(MODULE, server.args(database="mirrorbuddy", path=path, replace=True))
     assert result.get("failed") is True
     assert "psql failed" in result["msg"]
+    assert result["changed"] is False
     assert "could not create unique index" in result["msg"]
     assert "user1@example.com" in result["msg"]
     assert result["stderr"].startswith("psql:<stdin>:")
@@ -115,6 +117,25 @@ def test_truncated_dump_rejected_before_any_change(server, tmp_path):
     result = run_module(MODULE, server.args(database="mirrorbuddy", path=path, replace=True))
     assert result.get("failed") is True
     assert "truncated" in result["msg"]
+    assert server.fingerprint() == before
+    assert server.databases() == before_databases
+
+
+def test_not_gzip_files_rejected_before_any_change(server, tmp_path):
+    plain = tmp_path / "plain.sql.gz"
+    plain.write_bytes(read_dump(server.backup))
+    empty = tmp_path / "empty.sql.gz"
+    empty.write_bytes(b"")
+    before_databases = server.databases()
+    before = server.fingerprint()
+
+    for path, message in ((plain, "not a gzip file: it looks like plain SQL"), (empty, "empty file")):
+        result = run_module(MODULE, server.args(database="mirrorbuddy", path=str(path), replace=True))
+        assert result.get("failed") is True, result
+        assert message in result["msg"]
+    target = scratch_name()
+    result = run_module(MODULE, server.args(database=target, path=str(plain)))
+    assert result.get("failed") is True, result
     assert server.fingerprint() == before
     assert server.databases() == before_databases
 
@@ -159,3 +180,20 @@ def test_newest_valid_backup_chosen_from_directory(server, tmp_path):
         assert os.path.basename(str(newer)) in result["skipped_backups"][0]["problem"]
     finally:
         server.drop(name)
+
+
+def test_absent_drops_only_scratch_databases(server):
+    live = scratch_name()
+    restored = run_module(MODULE, server.args(database=live, path=server.backup))
+    assert restored["changed"] is True, restored.get("msg")
+    refused = run_module(MODULE, server.args(database=live, state="absent"))
+    assert refused.get("failed") is True
+    assert "not as a scratch database" in refused["msg"]
+    assert live in server.databases()
+
+    scratch = scratch_name()
+    run_module(MODULE, server.args(database=scratch, path=server.backup, scratch=True))
+    dropped = run_module(MODULE, server.args(database=scratch, state="absent"))
+    assert dropped["changed"] is True, dropped.get("msg")
+    assert scratch not in server.databases()
+    server.drop(live)

@@ -22,8 +22,44 @@ def test_check_template_rejects_bad_names(template):
         backup_files.check_template(template)
 
 
-def test_template_glob_matches_suffixed_names():
-    assert backup_files.template_glob(backup_files.DEFAULT_TEMPLATE) == "backup-*-*.sql.gz"
+@pytest.mark.parametrize("name, matches", [
+    ("backup-20261204-2110.sql.gz", True),
+    ("backup-20261204-2110-2.sql.gz", True),
+    ("backup-20261204-2110-13.sql.gz", True),
+    ("backup-pre-upgrade-20261204.sql.gz", False),
+    ("backup-20261204-2110.sql.gz.manifest.json", False),
+    ("backup-2026124-2110.sql.gz", False),
+    ("xbackup-20261204-2110.sql.gz", False),
+])
+def test_template_regex_matches_only_own_names(name, matches):
+    assert bool(backup_files.template_regex(backup_files.DEFAULT_TEMPLATE).match(name)) is matches
+
+
+def test_template_regex_escapes_glob_characters():
+    pattern = backup_files.template_regex("backup-[prod]-%Y%m%d-%H%M%S.sql.gz")
+    assert pattern.match("backup-[prod]-20261204-211059.sql.gz")
+    assert not pattern.match("backup-p-20261204-211059.sql.gz")
+
+
+def test_backups_newest_first_uses_manifest_time(tmp_path):
+    for name, finished in (("backup-20261204-2239.sql.gz", "2026-12-04T22:39:01Z"),
+                           ("backup-20261204-2239-2.sql.gz", "2026-12-04T22:39:30Z"),
+                           ("backup-20261204-2239-3.sql.gz", "2026-12-04T22:39:50Z")):
+        path = str(tmp_path / name)
+        (tmp_path / name).write_bytes(b"x")
+        backup_files.write_sidecars(path, {"format": backup_files.MANIFEST_FORMAT, "sha256": "0" * 64,
+                                           "finished_at": finished})
+    newest = [os.path.basename(p) for p in backup_files.backups_newest_first(str(tmp_path),
+                                                                            backup_files.DEFAULT_TEMPLATE)]
+    assert newest == ["backup-20261204-2239-3.sql.gz", "backup-20261204-2239-2.sql.gz",
+                      "backup-20261204-2239.sql.gz"]
+
+
+def test_ensure_directory_rejects_dangling_symlink(tmp_path):
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "missing")
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        backup_files.ensure_directory(str(link))
 
 
 def test_candidate_names_add_number_before_extension():
@@ -97,7 +133,7 @@ def test_ensure_directory_rejects_relative_path():
 
 
 def test_list_backups_ignores_other_files(tmp_path):
-    for name in ["backup-20261201-0100.sql.gz", "backup-20261201-0100-2.sql.gz", "notes.txt",
+    for name in ["backup-20261201-0100.sql.gz", "backup-20261201-0100-2.sql.gz", "notes.txt", "backup-pre-x.sql.gz",
                  "backup-20261201-0100.sql.gz.manifest.json", ".backup-20261202-0100.sql.gz.x.partial"]:
         (tmp_path / name).write_bytes(b"x")
     found = [os.path.basename(p) for p in backup_files.list_backups(str(tmp_path), backup_files.DEFAULT_TEMPLATE)]

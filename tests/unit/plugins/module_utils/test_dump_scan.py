@@ -11,14 +11,17 @@ DUMP = (
     b"-- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)\n\n"
     b"SET statement_timeout = 0;\n"
     b"CREATE TABLE public.users (id bigint, note text);\n\n"
+    b"--\n-- Data for Name: users; Type: TABLE DATA; Schema: public; Owner: app\n--\n\n"
     b"COPY public.users (id, note) FROM stdin;\n"
     b"1\tline one\\nline two\\r\\nline three\n"
     b"2\t\\\\.\n"
     b"3\t\\N\n"
     b"\\.\n\n"
+    b"--\n-- Data for Name: My Table; Type: TABLE DATA; Schema: public; Owner: app\n--\n\n"
     b'COPY public."My Table" (a) FROM stdin;\n'
     b"x\n"
     b"\\.\n\n"
+    b"--\n-- Data for Name: empty; Type: TABLE DATA; Schema: public; Owner: app\n--\n\n"
     b"COPY public.empty (a) FROM stdin;\n"
     b"\\.\n\n"
     b"--\n-- PostgreSQL database dump complete\n--\n\n"
@@ -106,3 +109,17 @@ def test_scanner_without_header_reports_it():
 ])
 def test_parse_copy_table(line, table):
     assert parse_copy_table(line) == table
+
+
+def test_scanner_ignores_copy_line_inside_sql_text():
+    comment = (b"COMMENT ON TABLE public.users IS E'Load it with:\n"
+               b"COPY public.users (id, note) FROM stdin;\n1\tx\n';\n")
+    data = DUMP.replace(b"SET statement_timeout = 0;\n", b"SET statement_timeout = 0;\n" + comment)
+    scanner = scan(data, 4096)
+    assert scanner.tables == {"public.users": 3, 'public."My Table"': 1, "public.empty": 0}
+    assert scanner.has_trailer
+
+
+def test_scanner_counts_joined_dumps():
+    scanner = scan(DUMP + DUMP, 4096)
+    assert scanner.dump_headers == 2

@@ -49,7 +49,12 @@ def test_dated_name_cuts_multibyte_base_cleanly():
 def test_marker_round_trip():
     marker = make_marker({"sha256": "ab" * 32, "path": "/b/backup-1.sql.gz"}, MOMENT)
     assert parse_marker(marker) == {"sha256": "ab" * 32, "file": "backup-1.sql.gz",
-                                    "restored_at": "2026-12-04T21:10:05Z"}
+                                    "restored_at": "2026-12-04T21:10:05Z", "scratch": False}
+
+
+def test_marker_records_scratch():
+    marker = make_marker({"sha256": "ab" * 32, "path": "/b/backup-1.sql.gz"}, MOMENT, scratch=True)
+    assert parse_marker(marker)["scratch"] is True
 
 
 @pytest.mark.parametrize("comment", [None, "", "the app database", "mirrorbuddy.ops:restore not-json",
@@ -91,6 +96,7 @@ def test_scanner_finds_owners_and_encoding():
     scanner.feed(b"SET client_encoding = 'LATIN1';\n"
                  b"ALTER TABLE public.t OWNER TO app_owner;\n"
                  b'ALTER FUNCTION public.f(a integer) OWNER TO "Odd ""Role""";\n'
+                 b"-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: app_owner\n--\n\n"
                  b"COPY public.t (a) FROM stdin;\nALTER TABLE x OWNER TO not_an_owner;\n\\.\n")
     scanner.finish()
     assert scanner.client_encoding == "LATIN1"
