@@ -59,8 +59,8 @@ def test_health_check_fails_on_wrong_version(tmp_path, app_url, shared_pg_contai
 
 def test_health_check_fails_on_missing_database(tmp_path, app_url, shared_pg_container):
     inventory = inventory_for(tmp_path, app_url, shared_pg_container.name, database="no_such_database")
-    run = run_playbook("health_check.yml", inventory, extra_vars={"mirrorbuddy_health_check": "db",
-                                                                    "health_check_retries": 1})
+    extra_vars = {"mirrorbuddy_health_check": "db", "health_check_retries": 1}
+    run = run_playbook("health_check.yml", inventory, extra_vars=extra_vars)
 
     assert run.returncode != 0
     published = run.global_custom_stats["mirrorbuddy_health_check"]

@@ -49,8 +49,8 @@ def test_backups_newest_first_uses_manifest_time(tmp_path):
         (tmp_path / name).write_bytes(b"x")
         backup_files.write_sidecars(path, {"format": backup_files.MANIFEST_FORMAT, "sha256": "0" * 64,
                                            "finished_at": finished})
-    newest = [os.path.basename(p) for p in backup_files.backups_newest_first(str(tmp_path),
-                                                                            backup_files.DEFAULT_TEMPLATE)]
+    ordered = backup_files.backups_newest_first(str(tmp_path), backup_files.DEFAULT_TEMPLATE)
+    newest = [os.path.basename(path) for path in ordered]
     assert newest == ["backup-20261204-2239-3.sql.gz", "backup-20261204-2239-2.sql.gz",
                       "backup-20261204-2239.sql.gz"]
 
