@@ -36,6 +36,7 @@ requirements:
   - docker-compose v1 on the managed node, for O(compose_project_dir)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - mirrorbuddy.ops.deployment
 attributes:
   check_mode:
     support: full
@@ -56,10 +57,6 @@ options:
     type: str
     choices: [started, retired, reverted, inspected]
     default: started
-  container:
-    description: Name of the app container.
-    type: str
-    default: mirrorbuddy-app
   docker_host:
     description: Docker Engine URL, for example C(unix:///var/run/docker.sock); default from the environment.
     type: str
@@ -68,45 +65,9 @@ options:
     type: list
     elements: int
     default: []
-  container_port:
-    description: Port the app listens on inside the container.
-    type: int
-    default: 3000
-  health_path:
-    description: Path of the health endpoint.
-    type: str
-    default: /api/health
-  health_host:
-    description: Address the published host port is reached at.
-    type: str
-    default: 127.0.0.1
-  health_retries:
-    description: Health requests after the first one fails.
-    type: int
-    default: 30
-  health_interval:
-    description: Seconds between health requests.
-    type: float
-    default: 1
-  health_timeout:
-    description: Seconds each health request may take.
-    type: float
-    default: 3
-  version_field:
-    description: jmespath expression that picks the version from the health response.
-    type: str
-    default: version
   expected_version:
     description: Version the health response must report; default from the image label or tag.
     type: str
-  history_dir:
-    description: Directory of the deployment history files on the managed node.
-    type: path
-    default: /var/lib/mirrorbuddy/deployments
-  stop_timeout:
-    description: Seconds a stopping container gets to finish its requests before SIGKILL.
-    type: int
-    default: 30
   compose_project_dir:
     description: Directory of the docker-compose project whose service is deployed.
     type: path

@@ -23,6 +23,7 @@ requirements:
   - docker (Python SDK) on the managed node
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - mirrorbuddy.ops.deployment
 attributes:
   check_mode:
     support: full
@@ -39,10 +40,6 @@ options:
     description: Return the target without changing anything.
     type: bool
     default: false
-  container:
-    description: Name of the app container.
-    type: str
-    default: mirrorbuddy-app
   docker_host:
     description: Docker Engine URL; default from the environment.
     type: str
@@ -51,45 +48,9 @@ options:
     type: list
     elements: int
     default: []
-  container_port:
-    description: Port the app listens on inside the container.
-    type: int
-    default: 3000
-  health_path:
-    description: Path of the health endpoint.
-    type: str
-    default: /api/health
-  health_host:
-    description: Address the published host port is reached at.
-    type: str
-    default: 127.0.0.1
-  health_retries:
-    description: Health requests after the first one fails.
-    type: int
-    default: 30
-  health_interval:
-    description: Seconds between health requests.
-    type: float
-    default: 1
-  health_timeout:
-    description: Seconds each health request may take.
-    type: float
-    default: 3
-  version_field:
-    description: jmespath expression that picks the version from the health response.
-    type: str
-    default: version
   expected_version:
     description: Version the health response must report; default from the target's history entry, label or tag.
     type: str
-  history_dir:
-    description: Directory of the deployment history files on the managed node.
-    type: path
-    default: /var/lib/mirrorbuddy/deployments
-  stop_timeout:
-    description: Seconds a stopping container gets to finish its requests before SIGKILL.
-    type: int
-    default: 30
   compose_project_dir:
     description: Directory of the docker-compose project whose service is rolled back.
     type: path
