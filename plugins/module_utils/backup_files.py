@@ -65,7 +65,7 @@ def render_name(template, moment):
     return moment.astimezone(datetime.timezone.utc).strftime(check_template(template))
 
 
-# What each strftime directive of a UTC time can produce; other directives match any text.
+# Patterns of the text each strftime directive of a UTC time produces. Other directives match any text.
 _DIRECTIVE_PATTERNS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}",
                        "%S": r"\d{2}", "%y": r"\d{2}", "%j": r"\d{3}", "%%": "%"}
 

@@ -127,8 +127,8 @@ class DumpScanner:
             self._scan_lines(data, len(data))
 
     def _scan_lines(self, data, stop):
-        # data[:stop] holds whole lines. COPY data is counted with bytes.count, which keeps the pass fast;
-        # only lines outside COPY blocks are looked at one by one, and a dump is mostly COPY data.
+        # data[:stop] contains whole lines. COPY data is counted with bytes.count, which keeps the pass fast,
+        # because only lines outside COPY blocks are looked at one by one and a dump is mostly COPY data.
         position = 0
         while position < stop:
             if self._copy_table is not None:

@@ -514,7 +514,7 @@ def drop_previous_databases(catalog, database, check_mode=False):
     candidates = catalog.databases_with_prefix(prefix)
     if not prefix.startswith(database + "_"):
         # The name was shortened to fit 63 bytes, so kept copies of other databases with the same first
-        # bytes would match too; dropping by name alone could remove another database's only way back.
+        # bytes would match too. Dropping by name alone could remove another database's only way back.
         if candidates:
             raise InvalidArgument(
                 "database name %s is too long to tell its kept copies from those of other databases (%s); drop "

@@ -24,8 +24,8 @@ def plan_retention(backups, keep, keep_within_seconds, now):
     """Split backups into (kept, deleted, invalid) lists.
 
     backups are dicts with path, valid and, for valid ones, finished_at (an aware datetime). A valid
-    backup is kept when it is one of the newest `keep` or, with keep_within_seconds, younger than that;
-    the newest valid backup is always kept. Invalid backups are neither kept nor deleted: they are
+    backup is kept when it is one of the newest `keep` or, with keep_within_seconds, younger than that.
+    Because keep is at least 1, the newest valid backup is always kept. Invalid backups are neither kept nor deleted: they are
     returned for a person to look at.
     """
     if keep < 1:

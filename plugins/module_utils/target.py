@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: MirrorBuddy operations team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where PostgreSQL is reached: a Docker container on the managed node, or a server reached with libpq.
+"""Database targets: PostgreSQL in a Docker container on the managed node, or a server reached with libpq.
 
 Both targets run the PostgreSQL client programs (pg_dump, psql) as an argument vector, stream their
 output without a TTY and close their standard input, so no program can wait at a password prompt. The
@@ -261,7 +261,7 @@ class _InputWriter(threading.Thread):
                 if chunk:
                     self._write(chunk)
         except (OSError, ValueError) as exc:
-            # The program exited early (for example psql on an error); its exit status tells why.
+            # The program exited early (for example psql on an error), and its exit status reports why.
             self.error = exc
         except Exception as exc:  # an exception of the input iterator itself, reported by wait()
             self.error = exc

@@ -79,7 +79,7 @@ options:
         when the dump's roles do not exist on this server.
     type: str
   force:
-    description: Restore even when the database's comment records that it already holds this backup.
+    description: Restore even when the database's comment records that it already contains this backup.
     type: bool
     default: false
   terminate_sessions:

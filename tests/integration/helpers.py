@@ -113,7 +113,7 @@ def run_playbook(playbook, inventory, extra_vars=None, check=False, diff=False, 
     """Run a playbook and return an AnsibleRun.
 
     A bare name such as "backup.yml" runs the installed collection's playbook by its fully qualified name
-    (mirrorbuddy.ops.backup), as users do; an absolute path runs that file.
+    (mirrorbuddy.ops.backup), as users do. An absolute path runs that file.
     """
     if os.path.isabs(str(playbook)):
         name = str(playbook)

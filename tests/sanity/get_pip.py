@@ -1,7 +1,7 @@
 """Stand-in for pip's get-pip.py bootstrap script, for `ansible-test sanity` on machines that reach PyPI only.
 
-ansible-test installs pip into each sanity virtual environment by running get-pip.py, which it downloads from
-a host this project cannot reach; it looks for a cached copy first. This stand-in does the same job with the
+ansible-test installs pip into each sanity virtual environment by running get-pip.py. It downloads that
+script from a host this project cannot reach, unless a cached copy exists. This stand-in does the same job with the
 interpreter's own ensurepip, then installs the requested pip version and packages from the configured index.
 It accepts get-pip.py's --no-setuptools and --no-wheel options and passes every other argument to pip.
 """
